@@ -1,0 +1,66 @@
+"""The context an event is decided in: payload, actor, time, ports and policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from posflow._mask import redact
+from posflow.ports import Clock, Ports, SystemClock
+
+__all__ = ["Context"]
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_SYSTEM_CLOCK = SystemClock()
+
+
+def _payload(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return _EMPTY if not value else MappingProxyType(dict(value))
+
+
+def _payload_repr(value: Mapping[str, Any]) -> str:
+    return repr(redact(value))
+
+
+def _default_policy() -> Any:
+    from posflow.policy import Policy  # noqa: PLC0415 - policy pulls in pydantic models lazily
+
+    return Policy()
+
+
+@attrs.frozen(slots=True)
+class Context:
+    """Everything a decision may look at besides the terminal itself.
+
+    A context is cheap to build; make one per event (the payload differs) or
+    share one across events that carry no payload.
+
+    Attributes:
+        payload: the event's data (amount, operator, document ids, ...). Masked in reprs
+            and in history.
+        actor: who asked for the event: a user, an operator, a system.
+        clock: where "now" comes from; a frozen clock makes tests deterministic.
+        ports: the outside systems guards may consult.
+        policy: the acquirer's rules as data (limits, cooling-off, ...).
+        at: a fixed time for the event; when ``None`` the clock is asked.
+    """
+
+    payload: Mapping[str, Any] = attrs.field(default=_EMPTY, converter=_payload, repr=_payload_repr)
+    actor: str = "system"
+    clock: Clock = _SYSTEM_CLOCK
+    ports: Ports = attrs.field(factory=Ports)
+    policy: Any = attrs.field(factory=_default_policy, repr=False)
+    at: dt.datetime | None = None
+
+    def now(self) -> dt.datetime:
+        """The time of this event: ``at`` when given, else the clock's now."""
+        return self.at if self.at is not None else self.clock.now()
+
+    def with_payload(self, payload: Mapping[str, Any] | None = None, /, **values: Any) -> Context:
+        """Return a copy carrying another payload (the rest is shared)."""
+        merged = {**(payload or {}), **values}
+        return Context(merged, self.actor, self.clock, self.ports, self.policy, self.at)

@@ -1,0 +1,81 @@
+"""History records: one frozen record per accepted transition or refused attempt."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from posflow._mask import redact
+
+__all__ = ["HistoryRecord"]
+
+
+def _masked(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(redact(value or {}))
+
+
+@attrs.frozen(slots=True)
+class HistoryRecord:
+    """What happened to a terminal at one step, accepted or refused.
+
+    Payloads and data changes are masked when the record is made, so an audit
+    trail never holds an ID number, account, phone or password in clear.
+
+    Attributes:
+        terminal_id: the terminal concerned.
+        seq: the record's position in the terminal's history (0-based), or ``None``
+            until a store or :class:`~posflow.HistoryLog` appends it.
+        event: the event asked for.
+        from_state: the state the terminal was in.
+        to_state: the state it moved to; ``None`` when the attempt was refused.
+        version: the terminal's version after the attempt (unchanged when refused).
+        actor: who asked.
+        at: when the event was decided (timezone-aware).
+        payload: the event payload, masked.
+        reasons: the reason codes of a refusal (empty when accepted).
+        idempotency_key: the caller's deduplication key, if one was given.
+        changes: the terminal data the transition changed, masked.
+    """
+
+    terminal_id: str
+    seq: int | None
+    event: str
+    from_state: str
+    to_state: str | None
+    version: int
+    actor: str
+    at: dt.datetime
+    payload: Mapping[str, Any] = attrs.field(converter=_masked, factory=dict)
+    reasons: tuple[str, ...] = ()
+    idempotency_key: str | None = None
+    changes: Mapping[str, Any] = attrs.field(converter=_masked, factory=dict)
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the transition took place."""
+        return self.to_state is not None
+
+    def with_seq(self, seq: int) -> HistoryRecord:
+        """Return this record placed at position ``seq`` of its terminal's history."""
+        return attrs.evolve(self, seq=seq)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view of the record (``at`` in ISO 8601)."""
+        return {
+            "terminal_id": self.terminal_id,
+            "seq": self.seq,
+            "event": self.event,
+            "from_state": self.from_state,
+            "to_state": self.to_state,
+            "version": self.version,
+            "actor": self.actor,
+            "at": self.at.isoformat(),
+            "payload": dict(self.payload),
+            "reasons": list(self.reasons),
+            "idempotency_key": self.idempotency_key,
+            "changes": dict(self.changes),
+        }

@@ -1,0 +1,398 @@
+"""The lifecycle: a definition compiled once into a table, and the engine that runs it."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from posflow._catalogue import GUARD_ERROR, NOT_ALLOWED_FROM_STATE, UNDECLARED_STATE, UNKNOWN_EVENT
+from posflow._context import Context
+from posflow._history import HistoryRecord
+from posflow._outcome import Outcome, Verdict
+from posflow._reasons import Reason
+from posflow._spec import Effect, State, Transition, find_problems
+from posflow._terminal import Terminal
+from posflow.errors import InvalidDefinition, InvalidInput, ReplayError
+from posflow.guards import Guard, GuardRegistry, guard_name, not_
+from posflow.guards._framework import _Composite, normalise, reasons_for_exception
+
+if TYPE_CHECKING:
+    from transitions import Machine
+
+__all__ = ["Lifecycle"]
+
+
+class _Step:
+    """One compiled (state, event) cell of the table."""
+
+    __slots__ = ("allowed", "dest", "effect", "event", "guards", "source", "transition")
+
+    def __init__(
+        self, transition: Transition, source: str, guards: tuple[tuple[str, Guard], ...]
+    ) -> None:
+        self.transition = transition
+        self.event = transition.trigger
+        self.source = source
+        self.dest = transition.dest_from(source)
+        self.guards = guards
+        self.effect: Effect | None = transition.effect
+        # verdicts are immutable, so the "allowed" one is made once per cell
+        self.allowed = Verdict(self.event, source, self.dest, ())
+
+
+def _resolve(g: object, registry: GuardRegistry) -> tuple[str, Guard]:
+    if isinstance(g, str):
+        return g, registry[g]
+    if isinstance(g, _Composite):
+        return guard_name(g), g.bind(registry)  # type: ignore[return-value]
+    return guard_name(g), g  # type: ignore[return-value]
+
+
+class Lifecycle:
+    """A terminal lifecycle: states, events and guarded transitions, compiled to a table.
+
+    One lifecycle serves any number of terminals and threads: it keeps no
+    per-terminal objects and no mutable state, and ``check``, ``fire`` and
+    ``available`` are pure functions of the terminal and the context.
+
+    Args:
+        states: the states, as :class:`State` objects or plain names.
+        transitions: the transitions.
+        initial: the state new terminals start in.
+        guards: the registry guard names are resolved against; defaults to
+            posflow's built-in guards.
+        name: a label for docs, diagrams and error messages.
+
+    Raises:
+        InvalidDefinition: listing every problem found, each with its location.
+    """
+
+    __slots__ = (
+        "_events",
+        "_registry",
+        "_states",
+        "_table",
+        "_transitions",
+        "initial",
+        "name",
+    )
+
+    def __init__(
+        self,
+        states: Iterable[State | str],
+        transitions: Iterable[Transition],
+        initial: str,
+        *,
+        guards: GuardRegistry | Mapping[str, Guard] | None = None,
+        name: str = "lifecycle",
+    ) -> None:
+        if guards is None:
+            from posflow.guards import default_guards  # noqa: PLC0415 - avoids an import cycle
+
+            registry = default_guards()
+        else:
+            registry = guards if isinstance(guards, GuardRegistry) else GuardRegistry(guards)
+        self._states = tuple(s if isinstance(s, State) else State(s) for s in states)
+        self._transitions = tuple(transitions)
+        self.initial = initial
+        self.name = name
+        self._registry = registry
+        problems = find_problems(self._states, self._transitions, initial, registry)
+        if problems:
+            raise InvalidDefinition(problems, source=name)
+        self._table = self._compile()
+        self._events = tuple(dict.fromkeys(t.trigger for t in self._transitions))
+
+    def _compile(self) -> dict[str, dict[str, _Step]]:
+        table: dict[str, dict[str, _Step]] = {s.name: {} for s in self._states}
+        for t in self._transitions:
+            guards = tuple(_resolve(g, self._registry) for g in t.conditions)
+            guards += tuple(_resolve(not_(g), self._registry) for g in t.unless)
+            for src in t.source:
+                table[src][t.trigger] = _Step(t, src, guards)
+        return table
+
+    # -- introspection -------------------------------------------------------------
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        """Every declared state name, in declaration order."""
+        return tuple(s.name for s in self._states)
+
+    @property
+    def state_specs(self) -> tuple[State, ...]:
+        """The declared :class:`State` objects (with ``final`` and descriptions)."""
+        return self._states
+
+    @property
+    def final_states(self) -> frozenset[str]:
+        """The states marked final."""
+        return frozenset(s.name for s in self._states if s.final)
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        """Every event name, in the order first declared."""
+        return self._events
+
+    @property
+    def transitions(self) -> tuple[Transition, ...]:
+        """The declared transitions."""
+        return self._transitions
+
+    @property
+    def guards(self) -> GuardRegistry:
+        """The registry this lifecycle resolved its guard names against."""
+        return self._registry
+
+    def allowed_events(self, state: str) -> tuple[str, ...]:
+        """The events that have a transition from ``state`` (guards not consulted)."""
+        return tuple(self._table.get(state, ()))
+
+    def sources_of(self, event: str) -> tuple[str, ...]:
+        """The states from which ``event`` has a transition."""
+        return tuple(s for s, row in self._table.items() if event in row)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Lifecycle {self.name!r}: {len(self._states)} states, "
+            f"{len(self._transitions)} transitions, initial {self.initial!r}>"
+        )
+
+    # -- terminals -------------------------------------------------------------------
+
+    def new_terminal(self, terminal_id: str, data: Mapping[str, Any] | None = None) -> Terminal:
+        """A fresh terminal in the initial state, version 0."""
+        if not isinstance(terminal_id, str) or not terminal_id:
+            raise InvalidInput("a terminal id must be a non-empty string", field="terminal_id")
+        return Terminal(terminal_id, self.initial, 0, data)
+
+    # -- the engine ------------------------------------------------------------------
+
+    def _structural(self, terminal: Terminal, event: str) -> Reason:
+        row = self._table.get(terminal.state)
+        if row is None:
+            return UNDECLARED_STATE.reason(state=terminal.state)
+        allowed = tuple(row)
+        if event not in self._events:
+            return UNKNOWN_EVENT.reason(event=event, known=self._events, allowed=allowed)
+        return NOT_ALLOWED_FROM_STATE.reason(
+            event=event,
+            state=terminal.state,
+            allowed=allowed or ("none",),
+            sources=self.sources_of(event),
+        )
+
+    @staticmethod
+    def _decide(step: _Step, terminal: Terminal, ctx: Context) -> tuple[Reason, ...]:
+        reasons: list[Reason] | None = None
+        for name, g in step.guards:
+            try:
+                r = g(terminal, ctx)
+            except Exception as exc:  # noqa: BLE001 - every guard failure becomes a refusal
+                r = reasons_for_exception(name, exc)
+            if r:
+                if r is True:
+                    continue
+                if reasons is None:
+                    reasons = []
+                reasons.extend(normalise(name, r))
+            elif r is False:
+                if reasons is None:
+                    reasons = []
+                reasons.extend(normalise(name, r))
+        return () if reasons is None else tuple(reasons)
+
+    def check(self, terminal: Terminal, event: str, ctx: Context | None = None) -> Verdict:
+        """Decide whether ``event`` may happen to ``terminal`` now, without doing it.
+
+        Every guard is evaluated, so the verdict lists every reason, not only the
+        first. Nothing is changed and no history is written.
+        """
+        if ctx is None:
+            ctx = _default_context()
+        row = self._table.get(terminal.state)
+        step = row.get(event) if row is not None else None
+        if step is None:
+            return Verdict(event, terminal.state, None, (self._structural(terminal, event),))
+        if not step.guards:
+            return step.allowed
+        reasons = self._decide(step, terminal, ctx)
+        return Verdict(event, terminal.state, step.dest, reasons) if reasons else step.allowed
+
+    def available(self, terminal: Terminal, ctx: Context | None = None) -> dict[str, Verdict]:
+        """Every event this lifecycle knows, each with its verdict from the current state.
+
+        This is the call a support screen makes: what may happen next, and for
+        everything that may not, why.
+        """
+        if ctx is None:
+            ctx = _default_context()
+        return {e: self.check(terminal, e, ctx) for e in self._events}
+
+    def fire(
+        self,
+        terminal: Terminal,
+        event: str,
+        ctx: Context | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Apply ``event`` to ``terminal`` if every guard allows it.
+
+        Returns an :class:`Outcome`: on success the new terminal (next state,
+        ``version + 1``, data changed by the transition's effect) and a history
+        record; on refusal the unchanged terminal and every reason. A refusal is
+        not an exception; call ``outcome.raise_for_blocked()`` for one.
+        """
+        if ctx is None:
+            ctx = _default_context()
+        row = self._table.get(terminal.state)
+        step = row.get(event) if row is not None else None
+        if step is None:
+            reasons: tuple[Reason, ...] = (self._structural(terminal, event),)
+            return Outcome(terminal, terminal, event, reasons, ctx, ctx.now(), idempotency_key)
+        reasons = self._decide(step, terminal, ctx) if step.guards else ()
+        if reasons:
+            return Outcome(terminal, terminal, event, reasons, ctx, ctx.now(), idempotency_key)
+        data = terminal.data
+        changes = None
+        if step.effect is not None:
+            try:
+                changes = step.effect(terminal, ctx)
+            except Exception as exc:  # noqa: BLE001 - an effect failure refuses, never half-applies
+                name = f"effect:{guard_name(step.effect)}"
+                err = (GUARD_ERROR.reason(guard=name, error=exc, error_type=type(exc).__name__),)
+                return Outcome(terminal, terminal, event, err, ctx, ctx.now(), idempotency_key)
+            if changes:
+                data = {**data, **changes}
+        new = Terminal(terminal.id, step.dest, terminal.version + 1, data)
+        return Outcome(new, terminal, event, (), ctx, ctx.now(), idempotency_key, changes)
+
+    # -- history -----------------------------------------------------------------------
+
+    def replay(
+        self,
+        records: Iterable[HistoryRecord],
+        *,
+        terminal_id: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> Terminal:
+        """Rebuild a terminal from its history, checking every record on the way.
+
+        State and version are rebuilt exactly; data is rebuilt from each record's
+        masked ``changes`` on top of ``data``.
+
+        Raises:
+            ReplayError: on any record this lifecycle could not have produced
+                (wrong terminal, wrong source state, no such transition, wrong
+                destination, or a version that skips).
+        """
+        state, version = self.initial, 0
+        current = dict(data or {})
+        tid = terminal_id
+        for i, rec in enumerate(records):
+            if tid is None:
+                tid = rec.terminal_id
+            elif rec.terminal_id != tid:
+                raise ReplayError(
+                    f"belongs to terminal {rec.terminal_id!r}, not {tid!r}",
+                    index=i,
+                    terminal_id=tid,
+                )
+            if rec.from_state != state:
+                raise ReplayError(
+                    f"starts from {rec.from_state!r} but the terminal was in {state!r}",
+                    index=i,
+                    terminal_id=tid,
+                )
+            if rec.to_state is None:
+                if rec.version != version:
+                    raise ReplayError(
+                        f"refusal at version {rec.version}, expected {version}",
+                        index=i,
+                        terminal_id=tid,
+                    )
+                if not rec.reasons:
+                    raise ReplayError(
+                        "a refused attempt must carry its reason codes", index=i, terminal_id=tid
+                    )
+                continue
+            step = self._table[state].get(rec.event)
+            if step is None:
+                raise ReplayError(
+                    f"no transition for {rec.event!r} from {state!r}", index=i, terminal_id=tid
+                )
+            if step.dest != rec.to_state:
+                raise ReplayError(
+                    f"{rec.event!r} from {state!r} leads to {step.dest!r}, not {rec.to_state!r}",
+                    index=i,
+                    terminal_id=tid,
+                )
+            if rec.version != version + 1:
+                raise ReplayError(
+                    f"version {rec.version} after {version}", index=i, terminal_id=tid
+                )
+            state, version = rec.to_state, rec.version
+            current.update(rec.changes)
+        if tid is None:
+            raise ReplayError("no records to replay and no terminal_id given", index=0)
+        return Terminal(tid, state, version, current)
+
+    # -- loading and interop --------------------------------------------------------------
+
+    @classmethod
+    def from_dict(
+        cls,
+        document: Mapping[str, Any],
+        *,
+        guards: GuardRegistry | Mapping[str, Guard] | None = None,
+        effects: Mapping[str, Effect] | None = None,
+        source: str | None = None,
+    ) -> Lifecycle:
+        """Build a lifecycle from a dict in ``transitions``' vocabulary.
+
+        Raises:
+            InvalidDefinition: for a malformed document or any structural problem.
+        """
+        from posflow._loading import lifecycle_from_dict  # noqa: PLC0415 - pydantic schema lazily
+
+        return lifecycle_from_dict(cls, document, guards=guards, effects=effects, source=source)
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | Path,
+        *,
+        guards: GuardRegistry | Mapping[str, Guard] | None = None,
+        effects: Mapping[str, Effect] | None = None,
+    ) -> Lifecycle:
+        """Load a lifecycle from a YAML, JSON or TOML file (chosen by extension)."""
+        from posflow._loading import read_document  # noqa: PLC0415
+
+        doc = read_document(Path(path))
+        return cls.from_dict(doc, guards=guards, effects=effects, source=str(path))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The definition as a document ``from_dict`` reads back (named guards only)."""
+        from posflow._loading import lifecycle_to_dict  # noqa: PLC0415
+
+        return lifecycle_to_dict(self)
+
+    def to_machine(self, model: object = None, **kwargs: Any) -> Machine:
+        """Build a real ``transitions.Machine`` from this definition, guards as conditions."""
+        from posflow._interop import to_machine  # noqa: PLC0415
+
+        return to_machine(self, model, **kwargs)
+
+    def diagram(self, fmt: Literal["mermaid", "dot"] = "mermaid") -> str:
+        """Render the lifecycle as a Mermaid ``stateDiagram-v2`` or a Graphviz ``digraph``."""
+        from posflow._interop import diagram  # noqa: PLC0415
+
+        return diagram(self, fmt)
+
+
+@functools.cache
+def _default_context() -> Context:
+    return Context()

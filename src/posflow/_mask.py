@@ -1,0 +1,95 @@
+"""Masking of sensitive values before they reach a repr, a message, a log or history.
+
+posflow never keeps an ID number, bank account, phone number or password in clear
+outside the caller's own payload object. Keys are matched by name, so any mapping
+(reason evidence, event payloads, terminal data) is masked the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["is_sensitive_key", "mask_value", "redact"]
+
+
+def _pattern(*words: str) -> re.Pattern[str]:
+    return re.compile(r"(?:^|_)(?:" + "|".join(words) + r")(?:_|$)")
+
+
+_SECRET = _pattern("password", "passwd", "secret", "pin", "token", "master_key")
+_PHONE = _pattern("phone", "mobile", "tel")
+_ID = _pattern("id_number", "id_no", "id_card", "identity", "passport")
+_ACCOUNT = _pattern("bank_account", "account_number", "account_no", "card_number", "iban")
+_NOT_SECRET_SUFFIXES = ("_hash", "_salt", "_ok", "_injected", "_present", "_count")
+
+SECRET_MASK = "******"  # noqa: S105 - the mask shown instead of a secret, not one
+
+
+def _kind(key: str) -> str | None:
+    k = key.lower().replace("-", "_")
+    if k.endswith(_NOT_SECRET_SUFFIXES):
+        return None
+    if _SECRET.search(k):
+        return "secret"
+    if _PHONE.search(k):
+        return "phone"
+    if _ID.search(k):
+        return "id"
+    if _ACCOUNT.search(k):
+        return "account"
+    return None
+
+
+def is_sensitive_key(key: str) -> bool:
+    """Tell whether values stored under ``key`` are masked."""
+    return _kind(key) is not None
+
+
+def _keep_ends(text: str, head: int, tail: int) -> str:
+    if len(text) <= head + tail:
+        return "*" * len(text)
+    return text[:head] + "*" * (len(text) - head - tail) + text[-tail:]
+
+
+def mask_value(key: str, value: Any) -> Any:
+    """Return ``value`` masked according to what ``key`` says it holds.
+
+    Passwords and other secrets become ``******`` whatever their length, so even
+    their length is not revealed. Phone numbers keep their first three and last
+    four digits (``138****5678``), ID numbers their first three and last four, and
+    account numbers their last four only. Values under other keys pass unchanged,
+    except that mappings and sequences are masked recursively.
+    """
+    kind = _kind(key)
+    if kind is None:
+        return redact_any(value)
+    if value is None or value == "":
+        return value
+    if kind == "secret":
+        return SECRET_MASK
+    text = str(value)
+    if kind == "phone":
+        return _keep_ends(text, 3, 4)
+    if kind == "id":
+        return _keep_ends(text, 3, 4)
+    return _keep_ends(text, 0, 4)
+
+
+def redact_any(value: Any) -> Any:
+    """Mask sensitive keys anywhere inside nested mappings and sequences."""
+    if isinstance(value, Mapping):
+        return redact(value)
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes | bytearray):
+        return (
+            type(value)(redact_any(v) for v in value)
+            if isinstance(value, tuple)
+            else [redact_any(v) for v in value]
+        )
+    return value
+
+
+def redact(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a copy of ``mapping`` with every sensitive value masked."""
+    return {k: mask_value(str(k), v) for k, v in mapping.items()}

@@ -1,0 +1,182 @@
+"""Verdicts and outcomes: what ``check``, ``available`` and ``fire`` return."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from posflow._history import HistoryRecord
+from posflow._reasons import Reason
+from posflow.errors import TransitionBlocked
+
+if TYPE_CHECKING:
+    from posflow._context import Context
+    from posflow._terminal import Terminal
+
+__all__ = ["Outcome", "Verdict"]
+
+
+@attrs.frozen(slots=True)
+class Verdict:
+    """Whether an event may happen now, and if not, every reason why.
+
+    A verdict is truthy when the event is allowed.
+
+    Attributes:
+        event: the event asked about.
+        state: the state the terminal is in.
+        dest: where the event would take it (``None`` when there is no such transition).
+        reasons: every reason it is refused; empty when allowed.
+    """
+
+    event: str
+    state: str
+    dest: str | None
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        """True when nothing refuses the event."""
+        return not self.reasons
+
+    def __bool__(self) -> bool:
+        return not self.reasons
+
+    @property
+    def retryable(self) -> bool:
+        """True when refused only for reasons a later retry can overcome."""
+        return bool(self.reasons) and all(r.retryable for r in self.reasons)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The reason codes, in the order the guards produced them."""
+        return tuple(r.code for r in self.reasons)
+
+
+class Outcome:
+    """The result of ``fire``: the terminal after the attempt and its history record.
+
+    Outcomes are read-only. A refused outcome keeps the terminal unchanged and
+    carries the reasons; call :meth:`raise_for_blocked` to turn a refusal into a
+    :class:`~posflow.errors.TransitionBlocked` exception.
+    """
+
+    __slots__ = (
+        "_changes",
+        "_ctx",
+        "_record",
+        "at",
+        "event",
+        "idempotency_key",
+        "previous",
+        "reasons",
+        "terminal",
+    )
+
+    terminal: Terminal
+    """The terminal after the attempt: the new record when accepted, the same one when refused."""
+    previous: Terminal
+    """The terminal before the attempt."""
+    event: str
+    """The event that was fired."""
+    reasons: tuple[Reason, ...]
+    """Every reason for a refusal; empty when accepted."""
+    at: dt.datetime
+    """When the event was decided."""
+    idempotency_key: str | None
+    """The caller's deduplication key, if one was given."""
+
+    def __init__(
+        self,
+        terminal: Terminal,
+        previous: Terminal,
+        event: str,
+        reasons: tuple[Reason, ...],
+        ctx: Context,
+        at: dt.datetime,
+        idempotency_key: str | None = None,
+        changes: Mapping[str, Any] | None = None,
+        record: HistoryRecord | None = None,
+    ) -> None:
+        self.terminal = terminal
+        self.previous = previous
+        self.event = event
+        self.reasons = reasons
+        self._ctx = ctx
+        self.at = at
+        self.idempotency_key = idempotency_key
+        self._changes = changes
+        self._record = record
+
+    @property
+    def ok(self) -> bool:
+        """True when the transition took place."""
+        return not self.reasons
+
+    def __bool__(self) -> bool:
+        return not self.reasons
+
+    @property
+    def blocked(self) -> bool:
+        """True when the transition was refused."""
+        return bool(self.reasons)
+
+    @property
+    def retryable(self) -> bool:
+        """True when refused only for reasons a later retry can overcome."""
+        return bool(self.reasons) and all(r.retryable for r in self.reasons)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The reason codes of a refusal, in order."""
+        return tuple(r.code for r in self.reasons)
+
+    @property
+    def record(self) -> HistoryRecord:
+        """The history record of this attempt (built on first access, then kept)."""
+        rec = self._record
+        if rec is None:
+            ok = not self.reasons
+            rec = HistoryRecord(
+                terminal_id=self.previous.id,
+                seq=None,
+                event=self.event,
+                from_state=self.previous.state,
+                to_state=self.terminal.state if ok else None,
+                version=self.terminal.version,
+                actor=self._ctx.actor,
+                at=self.at,
+                payload=self._ctx.payload,
+                reasons=tuple(r.code for r in self.reasons),
+                idempotency_key=self.idempotency_key,
+                changes=self._changes or {},
+            )
+            self._record = rec
+        return rec
+
+    def raise_for_blocked(self) -> Outcome:
+        """Raise :class:`~posflow.errors.TransitionBlocked` if refused; return ``self`` if not."""
+        if self.reasons:
+            raise TransitionBlocked(
+                terminal_id=self.previous.id,
+                event=self.event,
+                state=self.previous.state,
+                reasons=self.reasons,
+            )
+        return self
+
+    def explain(self, lang: str = "en") -> list[str]:
+        """One line per reason: ``code: message — remedy``, in ``lang``."""
+        return [f"{r.code}: {r.message(lang)} — {r.remedy(lang)}" for r in self.reasons]
+
+    def __repr__(self) -> str:
+        if self.reasons:
+            codes = ", ".join(r.code for r in self.reasons)
+            return f"<Outcome blocked {self.event!r} in {self.previous.state!r}: {codes}>"
+        return (
+            f"<Outcome ok {self.event!r}: {self.previous.state!r} -> {self.terminal.state!r}"
+            f" v{self.terminal.version}>"
+        )
