@@ -167,13 +167,19 @@ class Reason:
         """The reason in words, in ``"en"`` or ``"zh-CN"``, with the evidence filled in."""
         if self.spec is None:
             return self.code
-        return _render(self.spec.text(lang)[0], self.params)
+        return _render(self.spec.text(lang)[0], self._fields())
 
     def remedy(self, lang: str = "en") -> str:
         """What the merchant or operator should do, in ``"en"`` or ``"zh-CN"``."""
         if self.spec is None:
             return ""
-        return _render(self.spec.text(lang)[1], self.params)
+        return _render(self.spec.text(lang)[1], self._fields())
+
+    def _fields(self) -> Mapping[str, Any]:
+        # templates may name the guard ('{guard}'), which is an attribute, not evidence
+        if self.guard is None or "guard" in self.params:
+            return self.params
+        return {"guard": self.guard, **self.params}
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         """A JSON-ready view: code, category, retryable, guard, evidence, message, remedy."""
