@@ -80,24 +80,25 @@ def _pool_guard(name: str) -> posflow.guards.Guard:
 POOL = posflow.GuardRegistry.of(*(_pool_guard(n) for n in GUARD_NAMES))
 
 
-def _count_effect(terminal: posflow.Terminal, ctx: posflow.Context) -> dict[str, Any]:
+def count(terminal: posflow.Terminal, ctx: posflow.Context) -> dict[str, Any]:
     """Counts accepted steps and remembers the last payload tag."""
     return {"steps": int(terminal.data.get("steps", 0)) + 1, "tag": ctx.payload.get("tag")}
 
 
-def _trail_effect(terminal: posflow.Terminal, ctx: posflow.Context) -> dict[str, Any]:
+def trail(terminal: posflow.Terminal, ctx: posflow.Context) -> dict[str, Any]:
     """Appends the state left to a trail (a list, to exercise nested data)."""
     return {"trail": [*terminal.data.get("trail", []), terminal.state]}
 
 
-def _nothing_effect(terminal: posflow.Terminal, ctx: posflow.Context) -> None:
+def nothing(terminal: posflow.Terminal, ctx: posflow.Context) -> None:
     return None
 
 
 EFFECTS: Mapping[str, Callable[[posflow.Terminal, posflow.Context], Any]] = {
-    "count": _count_effect,
-    "trail": _trail_effect,
-    "nothing": _nothing_effect,
+    # keyed by function name, which is how ``to_dict`` writes an effect back
+    "count": count,
+    "trail": trail,
+    "nothing": nothing,
 }
 
 
