@@ -73,6 +73,14 @@ class Catalogue(Mapping[str, ReasonSpec]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._specs)
 
+    # ``in`` and ``get`` answer without raising (Mapping's versions expect a KeyError)
+    def __contains__(self, code: object) -> bool:
+        return code in self._specs
+
+    def get(self, code: str, default: ReasonSpec | None = None) -> ReasonSpec | None:  # type: ignore[override]
+        """The spec for ``code``, or ``default`` when the catalogue has none."""
+        return self._specs.get(code, default)
+
     def __len__(self) -> int:
         return len(self._specs)
 

@@ -259,6 +259,14 @@ class GuardRegistry(Mapping[str, Guard]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._guards)
 
+    # ``in`` and ``get`` answer without raising (Mapping's versions expect a KeyError)
+    def __contains__(self, name: object) -> bool:
+        return name in self._guards
+
+    def get(self, name: str, default: Guard | None = None) -> Guard | None:  # type: ignore[override]
+        """The guard named ``name``, or ``default`` when there is none."""
+        return self._guards.get(name, default)
+
     def __len__(self) -> int:
         return len(self._guards)
 
