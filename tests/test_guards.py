@@ -1,0 +1,221 @@
+"""Guards: naming, composition (``all_of``, ``any_of``, ``not_``) and ``GuardRegistry``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import posflow
+from posflow import Context, Terminal
+from posflow.errors import PortUnavailable, UnknownGuard
+from posflow.guards import guard_name, run_guard
+
+PHOTO = posflow.reason_spec(
+    "documents.photo_missing",
+    retryable=False,
+    en="No {what} photo.",
+    zh_cn="缺少{what}照片。",
+    remedy_en="Upload the {what} photo.",
+    remedy_zh_cn="请上传{what}照片。",
+)
+T = Terminal("T", "a")
+CTX = Context()
+
+
+def named(name: str, result: Any = (), *, raises: Exception | None = None) -> Any:
+    def check(terminal: Terminal, ctx: Context) -> Any:
+        if raises is not None:
+            raise raises
+        return result
+
+    return posflow.guard(name)(check)
+
+
+ok = named("g.ok")
+storefront = named("docs.storefront", (PHOTO.reason(what="storefront"),))
+lease = named("docs.lease", [PHOTO.reason(what="lease")])
+refuses = named("g.false", False)
+broken = named("g.broken", raises=ValueError("bug"))
+offline = named("g.offline", raises=PortUnavailable("vault"))
+
+
+def codes(result: Any) -> list[str]:
+    return [r.code for r in result]
+
+
+class TestGuardNames:
+    def test_the_decorator_names_a_guard_and_returns_it_unchanged(self) -> None:
+        def raw(terminal: Terminal, ctx: Context) -> None:
+            return None
+
+        assert posflow.guard("x.raw")(raw) is raw
+        assert guard_name(raw) == "x.raw"
+
+    def test_an_unnamed_function_is_known_by_its_qualified_name(self) -> None:
+        def helper(terminal: Terminal, ctx: Context) -> None:
+            return None
+
+        assert guard_name(helper).endswith(
+            "test_an_unnamed_function_is_known_by_its_qualified_name.<locals>.helper"
+        )
+
+    def test_a_callable_object_is_known_by_its_class(self) -> None:
+        class Check:
+            def __call__(self, terminal: Terminal, ctx: Context) -> None:
+                return None
+
+        assert guard_name(Check()).endswith("Check")
+
+    def test_composites_are_named_after_their_parts(self) -> None:
+        assert guard_name(posflow.all_of("a.x", ok)) == "all_of(a.x, g.ok)"
+        assert (
+            guard_name(posflow.any_of(storefront, lease)) == "any_of(docs.storefront, docs.lease)"
+        )
+        assert guard_name(posflow.not_(posflow.any_of("a.x"))) == "not_(any_of(a.x))"
+        assert repr(posflow.not_("a.x")) == "not_(a.x)"
+
+
+class TestAllOf:
+    def test_passes_when_every_part_passes(self) -> None:
+        assert posflow.all_of(ok, ok)(T, CTX) == ()
+
+    def test_refuses_with_the_reasons_of_every_failing_part(self) -> None:
+        result = posflow.all_of(storefront, ok, lease, refuses)(T, CTX)
+        assert codes(result) == [
+            "documents.photo_missing",
+            "documents.photo_missing",
+            "guard.refused",
+        ]
+        assert result[2].guard == "g.false"
+
+    def test_an_empty_all_of_passes(self) -> None:
+        assert posflow.all_of()(T, CTX) == ()
+
+    def test_a_part_that_raises_becomes_guard_error(self) -> None:
+        (reason,) = posflow.all_of(ok, broken)(T, CTX)
+        assert (reason.code, reason.guard) == ("guard.error", "g.broken")
+
+
+class TestAnyOf:
+    def test_passes_when_one_alternative_passes(self) -> None:
+        assert posflow.any_of(storefront, ok, lease)(T, CTX) == ()
+
+    def test_explains_every_alternative_that_failed(self) -> None:
+        result = posflow.any_of(storefront, lease)(T, CTX)
+        assert [r.params["what"] for r in result] == ["storefront", "lease"]
+        assert [r.message() for r in result] == ["No storefront photo.", "No lease photo."]
+
+    def test_a_broken_alternative_does_not_hide_one_that_passes(self) -> None:
+        assert posflow.any_of(broken, ok)(T, CTX) == ()
+        assert codes(posflow.any_of(broken, offline)(T, CTX)) == ["guard.error", "port.unavailable"]
+
+    def test_needs_at_least_one_alternative(self) -> None:
+        with pytest.raises(ValueError, match="at least one"):
+            posflow.any_of()
+
+
+class TestNot:
+    def test_passes_when_the_inner_guard_refuses(self) -> None:
+        assert posflow.not_(storefront)(T, CTX) == ()
+        assert posflow.not_(refuses)(T, CTX) == ()
+
+    def test_refuses_when_the_inner_guard_passes(self) -> None:
+        (reason,) = posflow.not_(ok)(T, CTX)
+        assert (reason.code, reason.guard) == ("lifecycle.blocking_condition_present", "g.ok")
+        assert reason.message() == "'g.ok' holds, and this step is allowed only while it does not."
+
+    @pytest.mark.parametrize(
+        ("inner", "code"), [(broken, "guard.error"), (offline, "port.unavailable")]
+    )
+    def test_an_inner_guard_that_cannot_run_still_refuses(self, inner: Any, code: str) -> None:
+        assert codes(posflow.not_(inner)(T, CTX)) == [code]
+        assert codes(posflow.not_(posflow.not_(inner))(T, CTX)) == [code]
+
+    def test_double_negation_is_the_guard_itself(self) -> None:
+        assert posflow.not_(posflow.not_(ok))(T, CTX) == ()
+        assert codes(posflow.not_(posflow.not_(storefront))(T, CTX)) == [
+            "lifecycle.blocking_condition_present"
+        ]
+
+
+class TestCompositesByName:
+    def test_names_inside_composites_resolve_against_the_lifecycle_registry(self) -> None:
+        registry = posflow.GuardRegistry.of(ok, storefront, lease)
+        lc = posflow.Lifecycle(
+            ["a", posflow.State("b", final=True)],
+            [
+                posflow.Transition(
+                    "go",
+                    "a",
+                    "b",
+                    conditions=posflow.any_of(
+                        "docs.storefront", posflow.all_of("docs.lease", "g.ok")
+                    ),
+                    unless=posflow.not_("g.ok"),
+                )
+            ],
+            "a",
+            guards=registry,
+        )
+        verdict = lc.check(T, "go")
+        assert [r.params["what"] for r in verdict.reasons] == ["storefront", "lease"]
+
+    def test_run_guard_never_raises(self) -> None:
+        assert codes(run_guard("x", broken, T, CTX)) == ["guard.error"]
+        assert run_guard("x", ok, T, CTX) == ()
+
+
+class TestGuardRegistry:
+    def test_of_collects_guards_by_their_names(self) -> None:
+        registry = posflow.GuardRegistry.of(ok, storefront)
+        assert list(registry) == ["g.ok", "docs.storefront"]
+        assert registry["g.ok"] is ok
+        assert len(registry) == 2
+        assert repr(registry) == "GuardRegistry(2 guards)"
+
+    def test_an_unknown_name_raises_unknown_guard_listing_the_known_ones(self) -> None:
+        registry = posflow.GuardRegistry.of(ok, storefront)
+        with pytest.raises(UnknownGuard) as caught:
+            registry["g.nope"]
+        assert caught.value.name == "g.nope"
+        assert caught.value.known == ("docs.storefront", "g.ok")
+        assert isinstance(caught.value, LookupError)
+
+    def test_in_and_get_answer_without_raising(self) -> None:
+        registry = posflow.GuardRegistry.of(ok)
+        assert "g.ok" in registry
+        assert "g.nope" not in registry
+        assert registry.get("g.ok") is ok
+        assert registry.get("g.nope") is None
+        assert registry.get("g.nope", lease) is lease
+
+    def test_extended_returns_a_new_registry_and_leaves_the_old_one(self) -> None:
+        base = posflow.GuardRegistry.of(ok)
+        bigger = base.extended({"docs.lease": lease}, **{"docs.storefront": storefront})
+        assert set(bigger) == {"g.ok", "docs.lease", "docs.storefront"}
+        assert set(base) == {"g.ok"}
+        assert base.extended() == base
+
+    def test_a_name_given_again_replaces_the_guard(self) -> None:
+        base = posflow.GuardRegistry.of(ok)
+        assert base.extended({"g.ok": lease})["g.ok"] is lease
+        assert (base | {"g.ok": storefront})["g.ok"] is storefront
+
+    def test_or_merges_with_any_mapping(self) -> None:
+        merged = posflow.GuardRegistry.of(ok) | posflow.GuardRegistry.of(lease)
+        assert isinstance(merged, posflow.GuardRegistry)
+        assert set(merged) == {"g.ok", "docs.lease"}
+
+    def test_a_registry_cannot_be_changed_in_place(self) -> None:
+        registry = posflow.GuardRegistry.of(ok)
+        with pytest.raises(TypeError):
+            registry["g.new"] = ok  # type: ignore[index]
+
+    def test_the_default_guards_are_named_by_category(self) -> None:
+        registry = posflow.default_guards()
+        assert registry is posflow.default_guards()
+        categories = {c.value for c in posflow.Category}
+        for name, g in registry.items():
+            assert name.partition(".")[0] in categories, name
+            assert guard_name(g) == name
