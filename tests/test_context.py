@@ -1,0 +1,117 @@
+"""``Context``, ``Terminal`` and the clocks a decision reads time from."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+import pytest
+
+import posflow
+from posflow import Context, FrozenClock, Ports, SystemClock, Terminal
+
+NOON = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
+
+
+class TestContext:
+    def test_defaults(self) -> None:
+        ctx = Context()
+        assert (dict(ctx.payload), ctx.actor, ctx.at) == ({}, "system", None)
+        assert isinstance(ctx.clock, SystemClock)
+        assert isinstance(ctx.ports, Ports)
+        assert isinstance(ctx.policy, posflow.Policy)
+
+    def test_now_is_the_fixed_time_when_one_is_given(self) -> None:
+        assert Context(at=NOON, clock=FrozenClock(NOON + dt.timedelta(days=1))).now() == NOON
+
+    def test_now_asks_the_clock_otherwise(self) -> None:
+        clock = FrozenClock(NOON)
+        ctx = Context(clock=clock)
+        assert ctx.now() == NOON
+        clock.advance(hours=1)
+        assert ctx.now() == NOON + dt.timedelta(hours=1)
+
+    def test_with_payload_replaces_the_payload_and_shares_the_rest(self) -> None:
+        clock = FrozenClock(NOON)
+        ctx = Context({"a": 1}, actor="op", clock=clock, at=NOON)
+        other = ctx.with_payload({"b": 2}, c=3)
+        assert dict(other.payload) == {"b": 2, "c": 3}
+        assert (other.actor, other.clock, other.at, other.ports) == ("op", clock, NOON, ctx.ports)
+        assert other.policy is ctx.policy
+        assert dict(ctx.payload) == {"a": 1}
+        assert dict(ctx.with_payload().payload) == {}
+
+    def test_the_payload_is_a_read_only_copy(self) -> None:
+        given = {"amount": 5}
+        ctx = Context(given)
+        given["amount"] = 6
+        assert ctx.payload["amount"] == 5
+        with pytest.raises(TypeError):
+            ctx.payload["amount"] = 7  # type: ignore[index]
+
+    def test_the_repr_masks_the_payload(self) -> None:
+        text = repr(Context({"operator_password": "hunter22", "amount": 5}))
+        assert "hunter22" not in text
+        assert "'amount': 5" in text
+
+    def test_a_context_is_frozen(self) -> None:
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            Context().actor = "x"  # type: ignore[misc]
+
+
+class TestTerminal:
+    def test_defaults(self) -> None:
+        t = Terminal("T", "applied")
+        assert (t.version, dict(t.data)) == (0, {})
+
+    def test_with_data_merges_and_keeps_state_and_version(self) -> None:
+        t = Terminal("T", "activated", 3, {"sn": "A", "model": "X1"})
+        after = t.with_data(sn="B")
+        assert (after.state, after.version, dict(after.data)) == (
+            "activated",
+            3,
+            {"sn": "B", "model": "X1"},
+        )
+        assert t.data["sn"] == "A"
+
+    def test_data_is_a_read_only_copy(self) -> None:
+        given = {"sn": "A"}
+        t = Terminal("T", "a", data=given)
+        given["sn"] = "B"
+        assert t.data["sn"] == "A"
+
+    def test_terminals_compare_by_value(self) -> None:
+        assert Terminal("T", "a", 1, {"k": 1}) == Terminal("T", "a", 1, {"k": 1})
+        assert Terminal("T", "a", 1) != Terminal("T", "a", 2)
+
+    def test_the_repr_masks_the_data(self) -> None:
+        t = Terminal("T", "a", data={"merchant": {"contact_phone": "13812345678"}})
+        assert "13812345678" not in repr(t)
+        assert "138****5678" in repr(t)
+
+
+class TestClocks:
+    def test_the_system_clock_is_timezone_aware(self) -> None:
+        now = SystemClock().now()
+        assert now.tzinfo is not None
+        assert abs(now - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=1)
+        assert repr(SystemClock()) == "SystemClock()"
+
+    def test_a_frozen_clock_stands_still_until_moved(self) -> None:
+        clock = FrozenClock(NOON)
+        assert clock.now() == clock.now() == NOON
+        assert clock.advance(dt.timedelta(minutes=5)) == NOON + dt.timedelta(minutes=5)
+        assert clock.advance(seconds=1) == NOON + dt.timedelta(minutes=5, seconds=1)
+        clock.set(NOON)
+        assert clock.now() == NOON
+        assert repr(clock) == "FrozenClock(2026-06-01T12:00:00+00:00)"
+
+    def test_naive_times_are_taken_as_utc(self) -> None:
+        clock = FrozenClock(dt.datetime(2026, 1, 1, 8))
+        assert clock.now().tzinfo == dt.UTC
+        clock.set(dt.datetime(2026, 1, 2))
+        assert clock.now() == dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+
+    def test_a_frozen_clock_has_a_fixed_default(self) -> None:
+        assert FrozenClock().now() == FrozenClock().now()
+        assert FrozenClock().now().tzinfo is not None
