@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Final, Protocol, TypeAlias
 
+import attrs
+
 from posflow._catalogue import CONDITION_PRESENT, GUARD_ERROR, PORT_UNAVAILABLE, reason_spec
 from posflow._reasons import Reason
 from posflow.errors import PortUnavailable, UnknownGuard
@@ -122,7 +124,8 @@ def normalise(name: str, result: GuardResult) -> tuple[Reason, ...]:
         if not isinstance(r, Reason):
             err = TypeError(f"guard returned {type(r).__name__}, not Reason")
             return (GUARD_ERROR.reason(guard=name, error=err, error_type="TypeError"),)
-    return reasons
+    # a refusal says which rule spoke, even when the guard itself did not say
+    return tuple(r if r.guard is not None else attrs.evolve(r, guard=name) for r in reasons)
 
 
 class _Composite:
