@@ -179,6 +179,21 @@ class TestToMachine:
         assert model.trigger("go", ctx=ctx) is False
         assert model.state == "a"
 
+    def test_guard_objects_and_composites_become_machine_conditions(self) -> None:
+        lifecycle = posflow.Lifecycle(
+            ["a", posflow.State("b", final=True)],
+            [
+                posflow.Transition(
+                    "go", "a", "b", conditions=[POOL["pool.g0"], posflow.any_of("pool.g1")]
+                )
+            ],
+            "a",
+            guards=POOL,
+        )
+        (model,) = lifecycle.to_machine().models
+        assert model.trigger("go", ctx=posflow.Context({"outcomes": {"pool.g1": "false"}})) is False
+        assert model.trigger("go", ctx=posflow.Context({"outcomes": {"pool.g0": "true"}})) is True
+
     def test_keyword_arguments_reach_the_machine(self) -> None:
         lifecycle = posflow.default_lifecycle()
         machine = lifecycle.to_machine(ignore_invalid_triggers=False)

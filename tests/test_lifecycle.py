@@ -187,6 +187,16 @@ class TestCheck:
     def test_an_empty_or_true_result_passes(self, result: Any) -> None:
         assert one_step(Calls().returning("g.pass", result)).check(Terminal("T", "a"), "go")
 
+    def test_every_reason_names_the_guard_that_produced_it(self) -> None:
+        calls = Calls()
+        lc = one_step(
+            calls.returning("g.one", [RULE.reason(doc="licence")]),
+            calls.returning("g.two", [RULE.reason(doc="id", guard="g.explicit")]),
+            posflow.any_of(calls.returning("g.three", [RULE.reason(doc="x")])),
+        )
+        verdict = lc.check(lc.new_terminal("T"), "go")
+        assert [r.guard for r in verdict.reasons] == ["g.one", "g.explicit", "g.three"]
+
     def test_a_generator_guard_may_yield_its_reasons(self) -> None:
         @posflow.guard("g.gen")
         def gen(terminal: Terminal, ctx: Context) -> Iterator[posflow.Reason]:
