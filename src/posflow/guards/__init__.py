@@ -12,9 +12,18 @@ from __future__ import annotations
 import functools
 
 from posflow._reasons import ReasonSpec
-from posflow.guards import _documents, _session
+from posflow.guards import (
+    _closing,
+    _compliance,
+    _documents,
+    _reapply,
+    _session,
+    _settlement,
+    _stock,
+)
 from posflow.guards._framework import (
     GUARD_REFUSED,
+    INVALID_INPUT,
     Guard,
     GuardLike,
     GuardRegistry,
@@ -41,7 +50,7 @@ __all__ = [
     "run_guard",
 ]
 
-_MODULES = (_documents, _session)
+_MODULES = (_documents, _compliance, _stock, _session, _settlement, _closing, _reapply)
 
 
 @functools.cache
@@ -54,7 +63,7 @@ def default_guards() -> GuardRegistry:
 
 
 def _catalogue_specs() -> tuple[ReasonSpec, ...]:
-    specs: list[ReasonSpec] = [GUARD_REFUSED]
+    specs: list[ReasonSpec] = [GUARD_REFUSED, INVALID_INPUT]
     for module in _MODULES:
         specs.extend(module.SPECS)
     return tuple(specs)

@@ -42,7 +42,7 @@ def _calling(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
         except PortUnavailable:
             raise
         except Exception as exc:
-            raise PortUnavailable(name, f"{type(exc).__name__}: {exc}") from exc
+            raise PortUnavailable(name, type(exc).__name__) from exc
 
     return call
 
@@ -66,7 +66,7 @@ class _Shielded:
         except AttributeError:
             raise
         except Exception as exc:
-            raise PortUnavailable(name, f"{type(exc).__name__}: {exc}") from exc
+            raise PortUnavailable(name, type(exc).__name__) from exc
         if callable(value) and not attr.startswith("__"):
             wrapped = _calling(name, value)
             object.__setattr__(self, attr, wrapped)
