@@ -66,7 +66,8 @@ def main() -> None:
         t = lc.fire(t, event, ctx.with_payload(PAYLOADS.get(event))).raise_for_blocked().terminal
         print(f"{event:>12} -> {t.state}")
     t = lc.fire(t, "record_sale", ctx.with_payload(amount=1200)).terminal
-    refused = lc.fire(t, "sign_out", ctx.with_payload(password="wrong"))
+    wrong = {"password": "1234"}  # the operator mistypes the password
+    refused = lc.fire(t, "sign_out", ctx.with_payload(wrong))
     for line in refused.explain("en") + refused.explain("zh-CN"):
         print("   refused:", line)
 

@@ -57,9 +57,10 @@ class TestDefaultLifecycleWalk:
             "sign_in": {"operator": "01", "password": "0000", "software_version": "2.0"},
         }
         for event in ("review", "ship", "receive", "activate", "sign_in"):
-            t = lc.fire(t, event, ctx.with_payload(payloads.get(event))).raise_for_blocked().terminal
+            step = ctx.with_payload(payloads.get(event))
+            t = lc.fire(t, event, step).raise_for_blocked().terminal
         t = lc.fire(t, "record_sale", ctx.with_payload(amount=1200)).raise_for_blocked().terminal
-        signing_out = ctx.with_payload(password="0000")
+        signing_out = ctx.with_payload({"password": "0000"})
         refused = lc.fire(t, "sign_out", signing_out)
         assert refused.codes == ("session.unsettled_batch",)
         assert refused.terminal is t
