@@ -166,3 +166,14 @@ class World:
                 t = self.fire(t, "record_sale").raise_for_blocked().terminal
             t = self.fire(t, event).raise_for_blocked().terminal
         return t.with_data(**data) if data else t
+
+
+def run(world: World, name: str, terminal: posflow.Terminal, **payload: Any) -> tuple[Any, ...]:
+    """Run the built-in guard ``name`` alone, exactly as the engine would."""
+    g = posflow.default_guards()[name]
+    return posflow.guards.run_guard(name, g, terminal, world.ctx(payload))
+
+
+def codes(world: World, name: str, terminal: posflow.Terminal, **payload: Any) -> tuple[str, ...]:
+    """The reason codes the built-in guard ``name`` gives (empty when it passes)."""
+    return tuple(r.code for r in run(world, name, terminal, **payload))
