@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from guard_world import MERCHANT, MODEL, SN, World, codes, run
 
 import posflow
+from guard_world import MERCHANT, MODEL, SN, World, codes, run
 from posflow.ports import BlacklistEntry, DeviceModel, RegionRule
 
 ID_NUMBER = MERCHANT["legal_rep_id_number"]

@@ -40,14 +40,18 @@ class TestPolicy:
     @pytest.mark.parametrize("suffix", [".yaml", ".json", ".toml"])
     def test_a_policy_loads_from_yaml_json_and_toml(self, tmp_path: Path, suffix: str) -> None:
         texts = {
-            ".yaml": "cooling_off_days: 30\nlimits:\n  micro: {per_transaction: 50000, daily: 200000}\n",
+            ".yaml": (
+                "cooling_off_days: 30\nlimits:\n  micro: {per_transaction: 50000, daily: 200000}\n"
+            ),
             ".json": json.dumps(
                 {
                     "cooling_off_days": 30,
                     "limits": {"micro": {"per_transaction": 50000, "daily": 200000}},
                 }
             ),
-            ".toml": "cooling_off_days = 30\n[limits.micro]\nper_transaction = 50000\ndaily = 200000\n",
+            ".toml": (
+                "cooling_off_days = 30\n[limits.micro]\nper_transaction = 50000\ndaily = 200000\n"
+            ),
         }
         path = tmp_path / f"policy{suffix}"
         path.write_text(texts[suffix], encoding="utf-8")

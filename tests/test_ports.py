@@ -414,9 +414,7 @@ class TestPorts:
 
     def test_a_refusal_from_a_broken_port_names_it_and_changes_nothing(self) -> None:
         lc = posflow.default_lifecycle()
-        t = lc.new_terminal("T1", {"merchant": {"id": "M1"}}).with_data(
-            **{"master_key_injected": True}
-        )
+        t = lc.new_terminal("T1", {"merchant": {"id": "M1"}}).with_data(master_key_injected=True)
         t = posflow.Terminal(t.id, "activated", 4, t.data)
         ctx = posflow.Context(ports=Ports(host=_Broken()))  # type: ignore[arg-type]
         outcome = lc.fire(t, "sign_in", ctx)

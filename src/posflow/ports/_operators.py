@@ -61,7 +61,7 @@ def _hash(password: str, salt: bytes, cost: int) -> bytes:
         n=cost,
         r=_R,
         p=_P,
-        maxmem=128 * _R * cost * 2,
+        maxmem=128 * _R * (cost + _P + 2) + (1 << 20),
         dklen=_KEY_BYTES,
     )
 
