@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from guard_world import MERCHANT_ID, World, codes, run
 
 import posflow
+from guard_world import MERCHANT_ID, World, codes, run
 from posflow.ports import Suspension
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from guard_world import OPERATOR, PASSWORD, TERMINAL, World, codes, run
 
 import posflow
+from guard_world import OPERATOR, PASSWORD, TERMINAL, World, codes, run
 from posflow.ports import InMemoryOperatorDirectory, OperatorCheck
 
 SIGN_IN = {"operator": OPERATOR, "password": PASSWORD, "software_version": "2.1.0"}
@@ -141,7 +141,8 @@ class TestOperatorValid:
 
     def test_a_wrong_password_is_refused_without_showing_it(self) -> None:
         world = World()
-        (reason,) = run(world, "session.operator_valid", world.terminal("settled"), password="9999")
+        wrong = {"password": "9999"}
+        (reason,) = run(world, "session.operator_valid", world.terminal("settled"), **wrong)
         assert reason.code == "session.operator_password_wrong"
         assert "9999" not in repr(reason) + reason.message("en") + reason.message("zh-CN")
 

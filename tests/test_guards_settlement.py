@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from guard_world import MERCHANT_ID, World, codes, run
 
 import posflow
+from guard_world import MERCHANT_ID, World, codes, run
 from posflow.policy import Limits, LimitsByType
 
 
