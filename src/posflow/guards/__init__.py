@@ -47,8 +47,11 @@ __all__ = [
     "guard",
     "guard_name",
     "not_",
+    "reference_markdown",
     "run_guard",
 ]
+
+from posflow.guards._reference import reference_markdown
 
 _MODULES = (_documents, _compliance, _stock, _session, _settlement, _closing, _reapply)
 
