@@ -8,6 +8,7 @@ import pytest
 
 import posflow
 from guard_world import MERCHANT_ID, World, codes, run
+from posflow.errors import InvalidInput
 from posflow.policy import Limits, LimitsByType
 
 
@@ -58,6 +59,17 @@ class TestSaleWithinLimits:
         world = World()
         (reason,) = run(world, "settlement.sale_within_limits", _signed_in(world), amount=amount)
         assert (reason.code, reason.params["field"]) == ("guard.invalid_input", "payload.amount")
+        assert isinstance(reason.error, InvalidInput)
+        assert reason.error.field == "payload.amount"
+        assert not reason.retryable
+
+    def test_a_malformed_amount_refuses_the_sale_and_changes_nothing(self) -> None:
+        world = World()
+        t = _signed_in(world)
+        outcome = world.fire(t, "record_sale", amount=12.5)
+        assert outcome.codes == ("guard.invalid_input",)
+        assert outcome.terminal is t
+        assert "payload.amount" in outcome.reasons[0].message("zh-CN")
 
 
 class TestBatchWithinLimits:
