@@ -443,3 +443,27 @@ class TestTheDefaultLifecycle:
         if any(r.code == "port.unavailable" for r in outcome.reasons):
             assert outcome.terminal is t
         assert "guard.error" not in outcome.codes
+
+    @given(
+        port_states(),
+        junk_data,
+        junk_payload,
+        st.sampled_from(LIFECYCLE.states),
+        st.sampled_from(LIFECYCLE.events),
+    )
+    def test_malformed_data_never_crashes_fire_and_the_field_is_named(
+        self,
+        ports: Ports,
+        data: dict[str, Any],
+        payload: dict[str, Any],
+        state: str,
+        event: str,
+    ) -> None:
+        ctx = posflow.Context(payload, ports=ports)
+        t = posflow.Terminal("T1", state, 3, data)
+        outcome = LIFECYCLE.fire(t, event, ctx)
+        _assert_explained(outcome.reasons)
+        for reason in outcome.reasons:
+            if reason.code == "guard.error":  # an effect met data no guard had read
+                assert isinstance(reason.error, InvalidInput), reason.error
+                assert reason.error.field

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from posflow.errors import InvalidInput
+from posflow.guards._read import mapping, text_list, whole
 
 if TYPE_CHECKING:
     from posflow._context import Context
@@ -49,8 +50,27 @@ def _int_field(ctx: Context, name: str) -> int:
     return value
 
 
-def _batch(terminal: Terminal) -> Mapping[str, Any]:
-    return terminal.data.get("batch") or _EMPTY_BATCH
+def _batch(terminal: Terminal) -> dict[str, int]:
+    batch = mapping(terminal.data.get("batch"), "data.batch") or _EMPTY_BATCH
+    return {
+        "no": whole(batch.get("no"), "data.batch.no"),
+        "count": whole(batch.get("count"), "data.batch.count"),
+        "total": whole(batch.get("total"), "data.batch.total", signed=True),
+        "max": whole(batch.get("max"), "data.batch.max"),
+    }
+
+
+def _merchant(terminal: Terminal) -> Mapping[str, Any]:
+    return mapping(terminal.data.get("merchant"), "data.merchant")
+
+
+def _history(terminal: Terminal, key: str) -> list[Any]:
+    value = terminal.data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple):
+        raise InvalidInput(f"must be a list, got {type(value).__name__}", field=f"data.{key}")
+    return list(value)
 
 
 def _given(ctx: Context, key: str, terminal: Terminal | None = None) -> Any:
@@ -62,10 +82,10 @@ def _given(ctx: Context, key: str, terminal: Terminal | None = None) -> Any:
 
 def keep_application(terminal: Terminal, ctx: Context) -> dict[str, Any] | None:
     """Review and resubmission: merchant details sent with the event join the record."""
-    given = ctx.payload.get("merchant")
+    given = mapping(ctx.payload.get("merchant"), "payload.merchant")
     if not given:
         return None
-    return {"merchant": {**(terminal.data.get("merchant") or {}), **given}}
+    return {"merchant": {**_merchant(terminal), **given}}
 
 
 def record_shipment(terminal: Terminal, ctx: Context) -> dict[str, Any]:
@@ -80,7 +100,7 @@ def record_shipment(terminal: Terminal, ctx: Context) -> dict[str, Any]:
 def record_shipment_fault(terminal: Terminal, ctx: Context) -> dict[str, Any]:
     """A lost, damaged or delayed shipment, or an order error: back for a new shipment."""
     cause = str(ctx.payload.get("cause") or "lost")
-    past = list(terminal.data.get("shipment_faults") or ())
+    past = _history(terminal, "shipment_faults")
     fault = {"cause": cause, "sn": terminal.data.get("shipped_sn"), "at": ctx.now().isoformat()}
     return {"shipped_sn": None, "shipment_faults": [*past, fault]}
 
@@ -92,7 +112,7 @@ def record_receipt(terminal: Terminal, ctx: Context) -> dict[str, Any]:
 
 def bind_terminal(terminal: Terminal, ctx: Context) -> dict[str, Any]:
     """Activation: the SN bound to the merchant at the install address; keys injected."""
-    merchant = terminal.data.get("merchant") or {}
+    merchant = _merchant(terminal)
     address = _given(ctx, "install_address", terminal)
     return {
         "binding": {
@@ -109,10 +129,10 @@ def bind_terminal(terminal: Terminal, ctx: Context) -> dict[str, Any]:
 def open_session(terminal: Terminal, ctx: Context) -> dict[str, Any]:
     """Sign-in: a new batch number, who signed in when, and the software reported."""
     batch = _batch(terminal)
-    if batch.get("count"):
-        new_batch = dict(batch)  # an unsettled batch carries over into the new session
+    if batch["count"]:
+        new_batch = batch  # an unsettled batch carries over into the new session
     else:
-        new_batch = {"no": int(batch.get("no", 0)) + 1, "count": 0, "total": 0, "max": 0}
+        new_batch = {"no": batch["no"] + 1, "count": 0, "total": 0, "max": 0}
     changes = {
         "batch": new_batch,
         "last_sign_in": ctx.now().isoformat(),
@@ -135,14 +155,14 @@ def add_sale(terminal: Terminal, ctx: Context) -> dict[str, Any]:
         return {"pending_reversal": {"amount": amount, "at": ctx.now().isoformat()}}
     batch = _batch(terminal)
     day = ctx.now().date().isoformat()
-    daily = terminal.data.get("daily") or {}
-    daily_total = int(daily.get("total", 0)) if daily.get("day") == day else 0
+    daily = mapping(terminal.data.get("daily"), "data.daily")
+    daily_total = whole(daily.get("total"), "data.daily.total") if daily.get("day") == day else 0
     return {
         "batch": {
-            "no": batch.get("no", 0),
-            "count": int(batch.get("count", 0)) + 1,
-            "total": int(batch.get("total", 0)) + amount,
-            "max": max(int(batch.get("max", 0)), amount),
+            "no": batch["no"],
+            "count": batch["count"] + 1,
+            "total": batch["total"] + amount,
+            "max": max(batch["max"], amount),
         },
         "daily": {"day": day, "total": daily_total + amount},
     }
@@ -156,9 +176,10 @@ def clear_reversal(terminal: Terminal, ctx: Context) -> dict[str, Any]:
 def settle_batch(terminal: Terminal, ctx: Context) -> dict[str, Any]:
     """Settlement: the batch's total joins the settled total; the batch empties."""
     batch = _batch(terminal)
+    settled = whole(terminal.data.get("balance"), "data.balance", signed=True)
     return {
-        "batch": {"no": batch.get("no", 0), "count": 0, "total": 0, "max": 0},
-        "balance": int(terminal.data.get("balance", 0)) + int(batch.get("total", 0)),
+        "batch": {"no": batch["no"], "count": 0, "total": 0, "max": 0},
+        "balance": settled + batch["total"],
         "last_settlement": ctx.now().isoformat(),
     }
 
@@ -171,7 +192,7 @@ def close_session(terminal: Terminal, ctx: Context) -> dict[str, Any]:
 def record_suspension(terminal: Terminal, ctx: Context) -> dict[str, Any]:
     """Suspension: its cause joins the terminal's suspension history."""
     cause = str(ctx.payload.get("cause") or "unspecified")
-    past = list(terminal.data.get("suspensions") or ())
+    past = text_list(terminal.data.get("suspensions"), "data.suspensions")
     return {"suspension": cause, "suspensions": [*past, cause]}
 
 
@@ -185,7 +206,7 @@ def record_closure(terminal: Terminal, ctx: Context) -> dict[str, Any]:
     settled = {k: bool(_given(ctx, k, terminal)) for k in _CLOSURE_FLAGS}
     return {
         "closed_at": ctx.now().isoformat(),
-        "closures": int(terminal.data.get("closures", 0)) + 1,
+        "closures": whole(terminal.data.get("closures"), "data.closures") + 1,
         "last_closure": settled,
         "binding": None,
         "master_key_injected": False,
@@ -205,7 +226,7 @@ def start_reapplication(terminal: Terminal, ctx: Context) -> dict[str, Any]:
         "batch": None,
         "pending_reversal": None,
     }
-    given = ctx.payload.get("merchant")
+    given = mapping(ctx.payload.get("merchant"), "payload.merchant")
     if given:
-        changes["merchant"] = {**(terminal.data.get("merchant") or {}), **given}
+        changes["merchant"] = {**_merchant(terminal), **given}
     return changes
