@@ -4,7 +4,8 @@ A guard is any callable ``(terminal, ctx) -> reasons``; an empty result means th
 step may go ahead. Built-in guards are registered under dotted names
 (``documents.application_form_complete``) in :func:`default_guards`; lifecycles
 refer to them by name, and services add their own with
-:meth:`GuardRegistry.extended`.
+:meth:`GuardRegistry.extended`. :func:`reference_markdown` writes the reference
+of every built-in guard and reason code (``docs/guards.md``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from posflow.guards._framework import (
     not_,
     run_guard,
 )
+from posflow.guards._reference import reference_markdown
 
 __all__ = [
     "Guard",
@@ -50,8 +52,6 @@ __all__ = [
     "reference_markdown",
     "run_guard",
 ]
-
-from posflow.guards._reference import reference_markdown
 
 _MODULES = (_documents, _compliance, _stock, _session, _settlement, _closing, _reapply)
 
