@@ -261,12 +261,12 @@ class Lifecycle:
         if step.effect is not None:
             try:
                 changes = step.effect(terminal, ctx)
+                if changes:  # inside the try: a result that is not a mapping fails here
+                    data = {**data, **changes}
             except Exception as exc:  # noqa: BLE001 - an effect failure refuses, never half-applies
                 name = f"effect:{guard_name(step.effect)}"
                 err = (GUARD_ERROR.reason(guard=name, error=exc, error_type=type(exc).__name__),)
                 return Outcome(terminal, terminal, event, err, ctx, ctx.now(), idempotency_key)
-            if changes:
-                data = {**data, **changes}
         new = Terminal(terminal.id, step.dest, terminal.version + 1, data)
         return Outcome(new, terminal, event, (), ctx, ctx.now(), idempotency_key, changes)
 
