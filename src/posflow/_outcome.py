@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Outcome", "Verdict"]
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
 
 @attrs.frozen(slots=True)
 class Verdict:
@@ -65,10 +67,11 @@ class Outcome:
     """
 
     __slots__ = (
+        "_at",
         "_changes",
         "_ctx",
         "_record",
-        "at",
+        "_stamp",
         "event",
         "idempotency_key",
         "previous",
@@ -84,8 +87,6 @@ class Outcome:
     """The event that was fired."""
     reasons: tuple[Reason, ...]
     """Every reason for a refusal; empty when accepted."""
-    at: dt.datetime
-    """When the event was decided."""
     idempotency_key: str | None
     """The caller's deduplication key, if one was given."""
 
@@ -106,10 +107,24 @@ class Outcome:
         self.event = event
         self.reasons = reasons
         self._ctx = ctx
-        self.at = at
+        self._at: dt.datetime | None = at
+        self._stamp = 0
         self.idempotency_key = idempotency_key
         self._changes = changes
         self._record = record
+
+    @property
+    def at(self) -> dt.datetime:
+        """When the event was decided (timezone-aware).
+
+        With the system clock the engine reads the time as an integer and builds
+        the ``datetime`` here, on first access: the same value ``SystemClock.now()``
+        would have given at that moment, without its cost on every event.
+        """
+        at = self._at
+        if at is None:
+            at = self._at = _EPOCH + dt.timedelta(microseconds=self._stamp // 1000)
+        return at
 
     @property
     def ok(self) -> bool:
@@ -180,3 +195,36 @@ class Outcome:
             f"<Outcome ok {self.event!r}: {self.previous.state!r} -> {self.terminal.state!r}"
             f" v{self.terminal.version}>"
         )
+
+
+_new = object.__new__
+
+
+def decided(
+    terminal: Terminal,
+    previous: Terminal,
+    event: str,
+    reasons: tuple[Reason, ...],
+    ctx: Context,
+    at: dt.datetime | None,
+    stamp: int,
+    idempotency_key: str | None,
+    changes: Mapping[str, Any] | None,
+) -> Outcome:
+    """The engine's constructor: ``at`` may be ``None`` when ``stamp`` holds the time.
+
+    ``stamp`` is ``time.time_ns()`` read from the system clock when the event was
+    decided; :attr:`Outcome.at` turns it into a ``datetime`` when first read.
+    """
+    out: Outcome = _new(Outcome)
+    out.terminal = terminal
+    out.previous = previous
+    out.event = event
+    out.reasons = reasons
+    out._ctx = ctx
+    out._at = at
+    out._stamp = stamp
+    out.idempotency_key = idempotency_key
+    out._changes = changes
+    out._record = None
+    return out
