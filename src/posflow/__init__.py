@@ -7,7 +7,8 @@ why a step is refused from the :class:`Reason` objects it returns.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
 
 from posflow import errors
 from posflow._catalogue import Catalogue, default_catalogue, reason_spec
@@ -25,8 +26,8 @@ from posflow.policy import Policy
 from posflow.ports import FrozenClock, Ports, SystemClock
 
 try:
-    __version__ = version("posflow")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = _version("posflow")
+except _PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
 __all__ = [

@@ -10,7 +10,7 @@ from posflow._context import Context
 from posflow._spec import Effect
 from posflow._terminal import Terminal
 from posflow.errors import InvalidInput
-from posflow.guards import Guard, guard_name, run_guard
+from posflow.guards import Guard, guard_name, not_, run_guard
 from posflow.guards._framework import _Composite
 
 if TYPE_CHECKING:
@@ -44,6 +44,23 @@ class _Condition:
 
     def __call__(self, event: EventData) -> bool:
         return not run_guard(self.name, self.guard, _terminal_of(event.model), _ctx_of(event))
+
+
+class _Unless:
+    """A posflow ``unless`` guard as a ``transitions`` one: true, so blocking, unless it refuses.
+
+    A guard that cannot run (``guard.error``, ``port.unavailable``) blocks the step,
+    exactly as in the engine: an error never reads as "the condition does not hold".
+    """
+
+    __slots__ = ("blocker", "name")
+
+    def __init__(self, name: str, guard: Guard) -> None:
+        self.name = name
+        self.blocker = not_(guard)
+
+    def __call__(self, event: EventData) -> bool:
+        return bool(run_guard(self.name, self.blocker, _terminal_of(event.model), _ctx_of(event)))
 
 
 class _After:
@@ -101,7 +118,7 @@ def to_machine(lifecycle: Lifecycle, model: object = None, **kwargs: Any) -> Mac
             "source": list(t.source),
             "dest": t.dest,
             "conditions": [_Condition(*_resolved(lifecycle, g)) for g in t.conditions],
-            "unless": [_Condition(*_resolved(lifecycle, g)) for g in t.unless],
+            "unless": [_Unless(*_resolved(lifecycle, g)) for g in t.unless],
             "after": [_After(t.effect)],
         }
         for t in lifecycle.transitions

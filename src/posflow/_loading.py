@@ -210,6 +210,10 @@ def read_document(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(f"cannot read the file: {exc}") from None
+    if not text.strip():  # the same answer for every format (JSON would call it a syntax error)
+        raise InvalidDefinition(
+            [DefinitionProblem("document", "the file is empty", "empty_definition")], source=source
+        )
     try:
         if suffix == ".json":
             data: Any = json.loads(text)

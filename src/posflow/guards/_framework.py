@@ -111,7 +111,13 @@ def normalise(name: str, result: GuardResult) -> tuple[Reason, ...]:
         return ()
     if result is False:
         return (GUARD_REFUSED.reason(guard=name),)
-    reasons = tuple(result)
+    if not isinstance(result, Iterable):
+        err = TypeError(f"guard returned {type(result).__name__}, not an iterable of Reason")
+        return (GUARD_ERROR.reason(guard=name, error=err, error_type="TypeError"),)
+    try:
+        reasons = tuple(result)
+    except Exception as exc:  # noqa: BLE001 - a generator guard can fail while it is consumed
+        return reasons_for_exception(name, exc)
     for r in reasons:
         if not isinstance(r, Reason):
             err = TypeError(f"guard returned {type(r).__name__}, not Reason")
