@@ -79,7 +79,7 @@ def refused(
     idempotency_key: str | None,
 ) -> Outcome:
     """The outcome of a refusal: the terminal unchanged, every reason, the time of asking."""
-    return decided(terminal, terminal, event, reasons, ctx, ctx.now(), 0, idempotency_key, None)
+    return decided(terminal, terminal, event, reasons, ctx, ctx.now(), idempotency_key, None)
 
 
 @functools.cache

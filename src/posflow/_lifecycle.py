@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -27,7 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["Lifecycle"]
 
 _new = object.__new__
-_time_ns = time.time_ns
+_utc_now = dt.datetime.now
+_UTC = dt.UTC
 
 
 class Lifecycle:
@@ -246,25 +246,23 @@ class Lifecycle:
         set_state(new, step.dest)
         set_version(new, terminal.version + 1)
         set_data(new, data)
-        # The time of the event, as ctx.now() gives it; but the system clock is read
-        # as an integer, and the Outcome builds the datetime only when it is asked for.
-        stamp = 0
-        at: dt.datetime | None
+        # ctx.now(), without its two method calls when the clock is the system clock
+        at: dt.datetime
         if ctx.__class__ is not Context:
             at = ctx.now()
-        elif (at := ctx.at) is None:
-            if ctx.clock.__class__ is SystemClock:
-                stamp = _time_ns()
-            else:
-                at = ctx.clock.now()
+        elif (fixed := ctx.at) is not None:
+            at = fixed
+        elif ctx.clock.__class__ is SystemClock:
+            at = _utc_now(_UTC)  # what SystemClock.now() returns
+        else:
+            at = ctx.clock.now()
         out: Outcome = _new(Outcome)
         out.terminal = new
         out.previous = terminal
         out.event = event
         out.reasons = ()
         out._ctx = ctx
-        out._at = at
-        out._stamp = stamp
+        out.at = at
         out.idempotency_key = idempotency_key
         out._changes = changes
         out._record = None

@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Outcome", "Verdict"]
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
 
 @attrs.frozen(slots=True)
 class Verdict:
@@ -67,11 +65,10 @@ class Outcome:
     """
 
     __slots__ = (
-        "_at",
         "_changes",
         "_ctx",
         "_record",
-        "_stamp",
+        "at",
         "event",
         "idempotency_key",
         "previous",
@@ -87,6 +84,8 @@ class Outcome:
     """The event that was fired."""
     reasons: tuple[Reason, ...]
     """Every reason for a refusal; empty when accepted."""
+    at: dt.datetime
+    """When the event was decided."""
     idempotency_key: str | None
     """The caller's deduplication key, if one was given."""
 
@@ -107,24 +106,10 @@ class Outcome:
         self.event = event
         self.reasons = reasons
         self._ctx = ctx
-        self._at: dt.datetime | None = at
-        self._stamp = 0
+        self.at = at
         self.idempotency_key = idempotency_key
         self._changes = changes
         self._record = record
-
-    @property
-    def at(self) -> dt.datetime:
-        """When the event was decided (timezone-aware).
-
-        With the system clock the engine reads the time as an integer and builds
-        the ``datetime`` here, on first access: the same value ``SystemClock.now()``
-        would have given at that moment, without its cost on every event.
-        """
-        at = self._at
-        if at is None:
-            at = self._at = _EPOCH + dt.timedelta(microseconds=self._stamp // 1000)
-        return at
 
     @property
     def ok(self) -> bool:
@@ -206,15 +191,14 @@ def decided(
     event: str,
     reasons: tuple[Reason, ...],
     ctx: Context,
-    at: dt.datetime | None,
-    stamp: int,
+    at: dt.datetime,
     idempotency_key: str | None,
     changes: Mapping[str, Any] | None,
 ) -> Outcome:
-    """The engine's constructor: ``at`` may be ``None`` when ``stamp`` holds the time.
+    """The engine's constructor: the same fields as ``Outcome(...)``, a little cheaper.
 
-    ``stamp`` is ``time.time_ns()`` read from the system clock when the event was
-    decided; :attr:`Outcome.at` turns it into a ``datetime`` when first read.
+    ``Lifecycle.fire`` carries an inlined copy of it on its accepted path; a new
+    slot must be set in both.
     """
     out: Outcome = _new(Outcome)
     out.terminal = terminal
@@ -222,8 +206,7 @@ def decided(
     out.event = event
     out.reasons = reasons
     out._ctx = ctx
-    out._at = at
-    out._stamp = stamp
+    out.at = at
     out.idempotency_key = idempotency_key
     out._changes = changes
     out._record = None
