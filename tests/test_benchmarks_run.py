@@ -35,7 +35,8 @@ class TestBenchEngine:
     ) -> None:
         result = bench.main(["--repeats", "1", "--iterations", "5", "--terminals", "5"])
         out = capsys.readouterr().out
-        assert set(result["us"]) == {(e, op) for e in ENGINES for op in ("fire", "check")}
+        expected = {(e, op) for e in ENGINES for op in ("fire", "check")}
+        assert set(result["us"]) == expected | {("posflow", "fire+record")}
         assert all(us > 0 for us in result["us"].values())
         assert set(result["memory"]) == set(ENGINES)
         assert [label for label, _, _ in result["ratios"]][:3] == [
