@@ -119,6 +119,7 @@ class TestIntrospection:
             "activate",
             "sign_in",
             "record_sale",
+            "send_reversal",
             "settle",
             "sign_out",
             "suspend",

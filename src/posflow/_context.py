@@ -10,6 +10,8 @@ from typing import Any
 import attrs
 
 from posflow._mask import redact
+from posflow.errors import InvalidInput
+from posflow.policy import Policy, default_policy
 from posflow.ports import Clock, Ports, SystemClock
 
 __all__ = ["Context"]
@@ -26,10 +28,15 @@ def _payload_repr(value: Mapping[str, Any]) -> str:
     return repr(redact(value))
 
 
-def _default_policy() -> Any:
-    from posflow.policy import Policy  # noqa: PLC0415 - policy pulls in pydantic models lazily
-
-    return Policy()
+def _policy(value: Any) -> Policy:
+    """A :class:`~posflow.Policy` as given, or one validated from a mapping."""
+    if isinstance(value, Policy):
+        return value
+    if isinstance(value, Mapping):
+        return Policy.from_dict(value)
+    raise InvalidInput(
+        f"must be a posflow Policy or a mapping, got {type(value).__name__}", field="policy"
+    )
 
 
 @attrs.frozen(slots=True)
@@ -45,7 +52,8 @@ class Context:
         actor: who asked for the event: a user, an operator, a system.
         clock: where "now" comes from; a frozen clock makes tests deterministic.
         ports: the outside systems guards may consult.
-        policy: the acquirer's rules as data (limits, cooling-off, ...).
+        policy: the acquirer's rules as data (limits, cooling-off, ...); a mapping is
+            validated into a :class:`~posflow.Policy` (``InvalidPolicy`` if it is not one).
         at: a fixed time for the event; when ``None`` the clock is asked.
     """
 
@@ -53,7 +61,7 @@ class Context:
     actor: str = "system"
     clock: Clock = _SYSTEM_CLOCK
     ports: Ports = attrs.field(factory=Ports)
-    policy: Any = attrs.field(factory=_default_policy, repr=False)
+    policy: Policy = attrs.field(factory=default_policy, converter=_policy, repr=False)
     at: dt.datetime | None = None
 
     def now(self) -> dt.datetime:

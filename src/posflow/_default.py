@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
-from typing import Any
+from typing import Final
 
-from posflow._context import Context
+from posflow._effects import (
+    add_sale,
+    bind_terminal,
+    clear_reversal,
+    close_session,
+    keep_application,
+    lift_suspension,
+    open_session,
+    record_closure,
+    record_receipt,
+    record_shipment,
+    record_shipment_fault,
+    record_suspension,
+    settle_batch,
+    start_reapplication,
+)
 from posflow._lifecycle import Lifecycle
 from posflow._spec import State, Transition
-from posflow._terminal import Terminal
-from posflow.errors import InvalidInput
 
 __all__ = ["DEFAULT_STATES", "default_lifecycle", "default_transitions"]
 
@@ -31,127 +43,151 @@ DEFAULT_STATES: tuple[State, ...] = (
 )
 
 
-def _int_field(ctx: Context, name: str) -> int:
-    value = ctx.payload.get(name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(
-            f"must be an integer amount in minor units (fen), got {type(value).__name__}",
-            field=f"payload.{name}",
-        )
-    if value <= 0:
-        raise InvalidInput("must be positive", field=f"payload.{name}")
-    return value
-
-
-def _batch(terminal: Terminal) -> Mapping[str, Any]:
-    return terminal.data.get("batch") or {"no": 0, "count": 0, "total": 0}
-
-
-def open_session(terminal: Terminal, ctx: Context) -> dict[str, Any]:
-    """Sign-in: a new batch number, and who signed in when."""
-    batch = _batch(terminal)
-    if batch.get("count"):
-        new_batch = dict(batch)  # an unsettled batch carries over into the new session
-    else:
-        new_batch = {"no": int(batch.get("no", 0)) + 1, "count": 0, "total": 0}
-    return {
-        "batch": new_batch,
-        "last_sign_in": ctx.now().isoformat(),
-        "operator": ctx.payload.get("operator"),
-    }
-
-
-def add_sale(terminal: Terminal, ctx: Context) -> dict[str, Any]:
-    """A sale: the batch's count and total (integer minor units) grow."""
-    amount = _int_field(ctx, "amount")
-    batch = _batch(terminal)
-    day = ctx.now().date().isoformat()
-    daily = terminal.data.get("daily") or {}
-    daily_total = int(daily.get("total", 0)) if daily.get("day") == day else 0
-    return {
-        "batch": {
-            "no": batch.get("no", 0),
-            "count": int(batch.get("count", 0)) + 1,
-            "total": int(batch.get("total", 0)) + amount,
-        },
-        "daily": {"day": day, "total": daily_total + amount},
-    }
-
-
-def settle_batch(terminal: Terminal, ctx: Context) -> dict[str, Any]:
-    """Settlement: the batch's total moves to the settled balance; the batch empties."""
-    batch = _batch(terminal)
-    return {
-        "batch": {"no": batch.get("no", 0), "count": 0, "total": 0},
-        "balance": int(terminal.data.get("balance", 0)) + int(batch.get("total", 0)),
-        "last_settlement": ctx.now().isoformat(),
-    }
-
-
-def close_session(terminal: Terminal, ctx: Context) -> dict[str, Any]:
-    """Sign-out: when the session closed."""
-    return {"last_sign_out": ctx.now().isoformat()}
-
-
-def record_suspension(terminal: Terminal, ctx: Context) -> dict[str, Any]:
-    """Suspension: its cause joins the terminal's suspension history."""
-    cause = str(ctx.payload.get("cause") or "unspecified")
-    past = list(terminal.data.get("suspensions") or ())
-    return {"suspension": cause, "suspensions": [*past, cause]}
-
-
-def lift_suspension(terminal: Terminal, ctx: Context) -> dict[str, Any]:
-    """Reinstatement: the current suspension is lifted (its history stays)."""
-    return {"suspension": None}
-
-
-def record_closure(terminal: Terminal, ctx: Context) -> dict[str, Any]:
-    """Closure: when it happened, so that cooling-off can be measured."""
-    return {
-        "closed_at": ctx.now().isoformat(),
-        "closures": int(terminal.data.get("closures", 0)) + 1,
-    }
+REVIEW: Final = (
+    "documents.application_form_complete",
+    "documents.review_documents_on_file",
+    "compliance.not_blacklisted",
+    "compliance.region_served",
+    "compliance.micro_merchant_quota_available",
+)
+"""What a review checks: the form, the documents, risk records, region and quota."""
+SHIP: Final = (
+    "stock.model_certified",
+    "stock.model_compatible",
+    "stock.firmware_current",
+    "compliance.model_allowed_in_region",
+    "stock.device_available",
+)
+RECEIVE: Final = (
+    "stock.sn_registered",
+    "stock.sn_matches_shipment",
+    "stock.sn_unique",
+    "stock.device_intact",
+    "stock.device_matches_order",
+)
+ACTIVATE: Final = (
+    "documents.storefront_proof_on_file",
+    "documents.activation_documents_on_file",
+    "compliance.binding_complete",
+    "stock.sn_registered",
+    "compliance.sn_not_bound_elsewhere",
+    "stock.model_certified",
+    "stock.firmware_current",
+    "compliance.model_allowed_in_region",
+)
+SIGN_IN: Final = (
+    "session.master_key_injected",
+    "session.host_reachable",
+    "session.software_current",
+    "session.hardware_ok",
+    "session.operator_valid",
+    "compliance.at_bound_address",
+)
+SETTLE: Final = (
+    "settlement.batch_within_limits",
+    "settlement.account_active",
+    "settlement.account_covers_payout",
+    "session.host_reachable",
+    "settlement.host_window_open",
+    "settlement.no_pending_reversal",
+)
+SIGN_OUT: Final = (
+    "session.batch_settled",
+    "session.host_reachable",
+    "session.software_current",
+    "session.hardware_ok",
+    "session.operator_valid",
+)
+CLOSE: Final = (
+    "session.batch_settled",
+    "settlement.balance_paid_out",
+    "settlement.no_open_complaints",
+    "settlement.early_termination_settled",
+    "stock.device_returned_or_fee_charged",
+)
+REAPPLY: Final = (
+    "compliance.cooling_off_elapsed",
+    "compliance.not_blacklisted",
+    "compliance.no_fraud_suspension",
+    "compliance.credit_score_sufficient",
+    "settlement.fees_paid",
+)
 
 
 def default_transitions() -> tuple[Transition, ...]:
     """The transitions of the default lifecycle, guards given by registered name."""
     t = Transition
+    application = "documents.application_form_complete"
     return (
-        t("review", "applied", "reviewed", conditions="documents.application_form_complete"),
-        t("review", "reapplied", "reviewed", conditions="documents.application_form_complete"),
+        t("review", "applied", "reviewed", conditions=REVIEW, effect=keep_application),
+        t(
+            "review",
+            "reapplied",
+            "reviewed",
+            conditions=(*REVIEW, "documents.reapply_documents_on_file"),
+            effect=keep_application,
+        ),
         t("reject", ["applied", "reapplied"], "rejected"),
-        t("resubmit", "rejected", "applied", conditions="documents.application_form_complete"),
-        t("ship", "reviewed", "shipped"),
-        t("report_lost", "shipped", "reviewed"),
-        t("receive", "shipped", "in_stock"),
-        t("activate", "in_stock", "activated"),
-        t("sign_in", ["activated", "signed_out"], "signed_in", effect=open_session),
-        t("record_sale", "signed_in", "=", effect=add_sale),
-        t("settle", "signed_in", "settled", effect=settle_batch),
+        t("resubmit", "rejected", "applied", conditions=application, effect=keep_application),
+        t("ship", "reviewed", "shipped", conditions=SHIP, effect=record_shipment),
+        t("report_lost", "shipped", "reviewed", effect=record_shipment_fault),
+        t("receive", "shipped", "in_stock", conditions=RECEIVE, effect=record_receipt),
+        t("activate", "in_stock", "activated", conditions=ACTIVATE, effect=bind_terminal),
+        t(
+            "sign_in",
+            ["activated", "signed_out"],
+            "signed_in",
+            conditions=SIGN_IN,
+            effect=open_session,
+        ),
+        t(
+            "record_sale",
+            "signed_in",
+            "=",
+            conditions=("settlement.sale_within_limits", "compliance.at_bound_address"),
+            effect=add_sale,
+        ),
+        t(
+            "send_reversal",
+            "signed_in",
+            "=",
+            conditions="session.host_reachable",
+            effect=clear_reversal,
+        ),
+        t("settle", "signed_in", "settled", conditions=SETTLE, effect=settle_batch),
         t(
             "sign_out",
             ["signed_in", "settled"],
             "signed_out",
-            conditions="session.batch_settled",
+            conditions=SIGN_OUT,
             effect=close_session,
         ),
         t(
             "suspend",
             ["activated", "signed_in", "settled", "signed_out"],
             "suspended",
+            conditions="compliance.suspension_cause_known",
             effect=record_suspension,
         ),
         t("reinstate", "suspended", "activated", effect=lift_suspension),
-        t("request_close", ["activated", "signed_out", "settled", "suspended"], "closing"),
+        t(
+            "request_close",
+            ["activated", "signed_out", "settled", "suspended"],
+            "closing",
+            conditions="documents.closing_documents_on_file",
+        ),
         t("cancel_close", "closing", "activated"),
-        t("close", "closing", "closed", conditions="session.batch_settled", effect=record_closure),
-        t("reapply", "closed", "reapplied"),
+        t("close", "closing", "closed", conditions=CLOSE, effect=record_closure),
+        t("reapply", "closed", "reapplied", conditions=REAPPLY, effect=start_reapplication),
     )
 
 
 @functools.cache
 def default_lifecycle() -> Lifecycle:
-    """The POS terminal lifecycle of DOMAIN.md, with the built-in guards wired in.
+    """The POS terminal lifecycle, with every built-in guard wired in.
+
+    Which guard protects which step is listed in ``docs/guards.md``; the data
+    keys and payloads the guards read are in ``docs/terminal-data.md``.
 
     The result is immutable and shared: building it once per process is enough.
     """

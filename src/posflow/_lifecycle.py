@@ -2,52 +2,32 @@
 
 from __future__ import annotations
 
-import functools
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from posflow._catalogue import GUARD_ERROR, NOT_ALLOWED_FROM_STATE, UNDECLARED_STATE, UNKNOWN_EVENT
 from posflow._context import Context
+from posflow._engine import Step, decide, default_context, refused, resolve
 from posflow._history import HistoryRecord
 from posflow._outcome import Outcome, Verdict
 from posflow._reasons import Reason
 from posflow._spec import Effect, State, Transition, find_problems
-from posflow._terminal import Terminal
+from posflow._terminal import Terminal, adopt_data, set_data, set_id, set_state, set_version
 from posflow.errors import InvalidDefinition, InvalidInput, ReplayError
 from posflow.guards import Guard, GuardRegistry, guard_name, not_
-from posflow.guards._framework import _Composite, normalise, reasons_for_exception
+from posflow.guards._framework import normalise, reasons_for_exception
+from posflow.ports import SystemClock
 
 if TYPE_CHECKING:
     from transitions import Machine
 
 __all__ = ["Lifecycle"]
 
-
-class _Step:
-    """One compiled (state, event) cell of the table."""
-
-    __slots__ = ("allowed", "dest", "effect", "event", "guards", "source", "transition")
-
-    def __init__(
-        self, transition: Transition, source: str, guards: tuple[tuple[str, Guard], ...]
-    ) -> None:
-        self.transition = transition
-        self.event = transition.trigger
-        self.source = source
-        self.dest = transition.dest_from(source)
-        self.guards = guards
-        self.effect: Effect | None = transition.effect
-        # verdicts are immutable, so the "allowed" one is made once per cell
-        self.allowed = Verdict(self.event, source, self.dest, ())
-
-
-def _resolve(g: object, registry: GuardRegistry) -> tuple[str, Guard]:
-    if isinstance(g, str):
-        return g, registry[g]
-    if isinstance(g, _Composite):
-        return guard_name(g), g.bind(registry)  # type: ignore[return-value]
-    return guard_name(g), g  # type: ignore[return-value]
+_new = object.__new__
+_utc_now = dt.datetime.now
+_UTC = dt.UTC
 
 
 class Lifecycle:
@@ -105,13 +85,13 @@ class Lifecycle:
         self._table = self._compile()
         self._events = tuple(dict.fromkeys(t.trigger for t in self._transitions))
 
-    def _compile(self) -> dict[str, dict[str, _Step]]:
-        table: dict[str, dict[str, _Step]] = {s.name: {} for s in self._states}
+    def _compile(self) -> dict[str, dict[str, Step]]:
+        table: dict[str, dict[str, Step]] = {s.name: {} for s in self._states}
         for t in self._transitions:
-            guards = tuple(_resolve(g, self._registry) for g in t.conditions)
-            guards += tuple(_resolve(not_(g), self._registry) for g in t.unless)
+            guards = tuple(resolve(g, self._registry) for g in t.conditions)
+            guards += tuple(resolve(not_(g), self._registry) for g in t.unless)
             for src in t.source:
-                table[src][t.trigger] = _Step(t, src, guards)
+                table[src][t.trigger] = Step(t, src, guards)
         return table
 
     # -- introspection -------------------------------------------------------------
@@ -184,41 +164,19 @@ class Lifecycle:
             sources=self.sources_of(event),
         )
 
-    @staticmethod
-    def _decide(step: _Step, terminal: Terminal, ctx: Context) -> tuple[Reason, ...]:
-        reasons: list[Reason] | None = None
-        for name, g in step.guards:
-            try:
-                r = g(terminal, ctx)
-            except Exception as exc:  # noqa: BLE001 - every guard failure becomes a refusal
-                r = reasons_for_exception(name, exc)
-            if r:
-                if r is True:
-                    continue
-                if reasons is None:
-                    reasons = []
-                reasons.extend(normalise(name, r))
-            elif r is False:
-                if reasons is None:
-                    reasons = []
-                reasons.extend(normalise(name, r))
-        return () if reasons is None else tuple(reasons)
-
     def check(self, terminal: Terminal, event: str, ctx: Context | None = None) -> Verdict:
         """Decide whether ``event`` may happen to ``terminal`` now, without doing it.
 
         Every guard is evaluated, so the verdict lists every reason, not only the
         first. Nothing is changed and no history is written.
         """
-        if ctx is None:
-            ctx = _default_context()
-        row = self._table.get(terminal.state)
-        step = row.get(event) if row is not None else None
-        if step is None:
+        try:
+            step = self._table[terminal.state][event]
+        except KeyError:
             return Verdict(event, terminal.state, None, (self._structural(terminal, event),))
         if not step.guards:
             return step.allowed
-        reasons = self._decide(step, terminal, ctx)
+        reasons = decide(step.guards, terminal, default_context() if ctx is None else ctx)
         return Verdict(event, terminal.state, step.dest, reasons) if reasons else step.allowed
 
     def available(self, terminal: Terminal, ctx: Context | None = None) -> dict[str, Verdict]:
@@ -228,10 +186,10 @@ class Lifecycle:
         everything that may not, why.
         """
         if ctx is None:
-            ctx = _default_context()
+            ctx = default_context()
         return {e: self.check(terminal, e, ctx) for e in self._events}
 
-    def fire(
+    def fire(  # noqa: PLR0912, PLR0915 - the hot path is inlined on purpose (docs/performance.md)
         self,
         terminal: Terminal,
         event: str,
@@ -247,28 +205,68 @@ class Lifecycle:
         not an exception; call ``outcome.raise_for_blocked()`` for one.
         """
         if ctx is None:
-            ctx = _default_context()
-        row = self._table.get(terminal.state)
-        step = row.get(event) if row is not None else None
-        if step is None:
-            reasons: tuple[Reason, ...] = (self._structural(terminal, event),)
-            return Outcome(terminal, terminal, event, reasons, ctx, ctx.now(), idempotency_key)
-        reasons = self._decide(step, terminal, ctx) if step.guards else ()
-        if reasons:
-            return Outcome(terminal, terminal, event, reasons, ctx, ctx.now(), idempotency_key)
+            ctx = default_context()
+        try:
+            step = self._table[terminal.state][event]
+        except KeyError:
+            return refused(
+                terminal, event, (self._structural(terminal, event),), ctx, idempotency_key
+            )
+        # engine.decide, inlined: this loop is most of what an event costs
+        found: list[Reason] | None = None
+        for name, g in step.guards:
+            try:
+                r = g(terminal, ctx)
+            except Exception as exc:  # noqa: BLE001 - every guard failure becomes a refusal
+                r = reasons_for_exception(name, exc)
+            if r:
+                if r is True:
+                    continue
+            elif r is not False:
+                continue  # None or an empty result: the guard passed
+            if found is None:
+                found = []
+            found.extend(normalise(name, r))
+        if found:
+            return refused(terminal, event, tuple(found), ctx, idempotency_key)
         data = terminal.data
         changes = None
-        if step.effect is not None:
+        effect = step.effect
+        if effect is not None:
             try:
-                changes = step.effect(terminal, ctx)
+                changes = effect(terminal, ctx)
                 if changes:  # inside the try: a result that is not a mapping fails here
-                    data = {**data, **changes}
+                    data = adopt_data({**data, **changes})
             except Exception as exc:  # noqa: BLE001 - an effect failure refuses, never half-applies
-                name = f"effect:{guard_name(step.effect)}"
+                name = f"effect:{guard_name(effect)}"
                 err = (GUARD_ERROR.reason(guard=name, error=exc, error_type=type(exc).__name__),)
-                return Outcome(terminal, terminal, event, err, ctx, ctx.now(), idempotency_key)
-        new = Terminal(terminal.id, step.dest, terminal.version + 1, data)
-        return Outcome(new, terminal, event, (), ctx, ctx.now(), idempotency_key, changes)
+                return refused(terminal, event, err, ctx, idempotency_key)
+        new: Terminal = _new(Terminal)
+        set_id(new, terminal.id)
+        set_state(new, step.dest)
+        set_version(new, terminal.version + 1)
+        set_data(new, data)
+        # ctx.now(), without its two method calls when the clock is the system clock
+        at: dt.datetime
+        if ctx.__class__ is not Context:
+            at = ctx.now()
+        elif (fixed := ctx.at) is not None:
+            at = fixed
+        elif ctx.clock.__class__ is SystemClock:
+            at = _utc_now(_UTC)  # what SystemClock.now() returns
+        else:
+            at = ctx.clock.now()
+        out: Outcome = _new(Outcome)
+        out.terminal = new
+        out.previous = terminal
+        out.event = event
+        out.reasons = ()
+        out._ctx = ctx
+        out.at = at
+        out.idempotency_key = idempotency_key
+        out._changes = changes
+        out._record = None
+        return out
 
     # -- history -----------------------------------------------------------------------
 
@@ -391,8 +389,3 @@ class Lifecycle:
         from posflow._interop import diagram  # noqa: PLC0415
 
         return diagram(self, fmt)
-
-
-@functools.cache
-def _default_context() -> Context:
-    return Context()

@@ -21,7 +21,9 @@ def _pattern(*words: str) -> re.Pattern[str]:
 _SECRET = _pattern("password", "passwd", "secret", "pin", "token", "master_key")
 _PHONE = _pattern("phone", "mobile", "tel")
 _ID = _pattern("id_number", "id_no", "id_card", "identity", "passport")
-_ACCOUNT = _pattern("bank_account", "account_number", "account_no", "card_number", "iban")
+_ACCOUNT = _pattern(
+    "bank_account", "settlement_account", "account_number", "account_no", "card_number", "iban"
+)
 _NOT_SECRET_SUFFIXES = ("_hash", "_salt", "_ok", "_injected", "_present", "_count")
 
 SECRET_MASK = "******"  # noqa: S105 - the mask shown instead of a secret, not one

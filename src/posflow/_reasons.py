@@ -57,10 +57,12 @@ class _Template(string.Formatter):
 _FORMATTER = _Template()
 
 
-def _render(template: str, params: Mapping[str, Any]) -> str:
+def _render(template: str, params: Mapping[str, Any], guard: str | None) -> str:
     shown = {
         k: (", ".join(map(str, v)) if isinstance(v, list | tuple) else v) for k, v in params.items()
     }
+    if guard is not None:
+        shown.setdefault("guard", guard)  # templates may name the guard that refused
     return _FORMATTER.vformat(template, (), shown)
 
 
@@ -167,19 +169,13 @@ class Reason:
         """The reason in words, in ``"en"`` or ``"zh-CN"``, with the evidence filled in."""
         if self.spec is None:
             return self.code
-        return _render(self.spec.text(lang)[0], self._fields())
+        return _render(self.spec.text(lang)[0], self.params, self.guard)
 
     def remedy(self, lang: str = "en") -> str:
         """What the merchant or operator should do, in ``"en"`` or ``"zh-CN"``."""
         if self.spec is None:
             return ""
-        return _render(self.spec.text(lang)[1], self._fields())
-
-    def _fields(self) -> Mapping[str, Any]:
-        # templates may name the guard ('{guard}'), which is an attribute, not evidence
-        if self.guard is None or "guard" in self.params:
-            return self.params
-        return {"guard": self.guard, **self.params}
+        return _render(self.spec.text(lang)[1], self.params, self.guard)
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         """A JSON-ready view: code, category, retryable, guard, evidence, message, remedy."""

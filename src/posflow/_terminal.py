@@ -50,3 +50,22 @@ class Terminal:
     def with_data(self, **changes: Any) -> Terminal:
         """Return a copy whose data has ``changes`` merged in (state and version kept)."""
         return Terminal(self.id, self.state, self.version, {**self.data, **changes})
+
+
+# The engine makes one Terminal per accepted event. attrs' frozen ``__init__`` sets
+# each field through a bound ``object.__setattr__`` and runs the data converter; the
+# engine instead calls these slot setters on ``object.__new__(Terminal)``, which is
+# about 40% cheaper, and only with data that is already read-only (see adopt_data).
+set_id = vars(Terminal)["id"].__set__
+set_state = vars(Terminal)["state"].__set__
+set_version = vars(Terminal)["version"].__set__
+set_data = vars(Terminal)["data"].__set__
+
+
+def adopt_data(fresh: dict[str, Any]) -> Mapping[str, Any]:
+    """A dict nobody else holds, as the read-only mapping a :class:`Terminal` keeps.
+
+    Unlike the constructor's converter it does not copy: the caller must have just
+    built ``fresh`` and must not keep it.
+    """
+    return MappingProxyType(fresh)

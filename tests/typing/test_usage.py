@@ -15,7 +15,7 @@ from posflow.errors import InvalidDefinition, PortUnavailable, TransitionBlocked
 from posflow.guards import Guard, GuardRegistry
 
 KEY_MISSING = posflow.reason_spec(
-    "session.master_key_missing",
+    "session.demo_key_missing",
     retryable=False,
     en="Terminal {terminal} has no master key.",
     zh_cn="终端 {terminal} 未注入主密钥。",
@@ -67,7 +67,7 @@ def test_a_refusal_is_explained() -> None:
     terminal: Terminal = lc.new_terminal("T-1")
     verdict: posflow.Verdict = lc.check(terminal, "sign_in")
     codes: tuple[str, ...] = verdict.codes
-    assert "session.master_key_missing" in codes
+    assert "session.demo_key_missing" in codes
     outcome: posflow.Outcome = lc.fire(terminal, "sign_in", Context({"offline": True}))
     lines: list[str] = outcome.explain("zh-CN")
     assert lines
@@ -77,7 +77,7 @@ def test_a_refusal_is_explained() -> None:
         reasons: tuple[Reason, ...] = blocked.reasons
         assert reasons == outcome.reasons
     as_json: list[dict[str, Any]] = [r.to_dict("en") for r in outcome.reasons]
-    assert as_json[0]["code"] == "session.master_key_missing"
+    assert as_json[0]["code"] == "session.demo_key_missing"
 
 
 def test_an_accepted_step_and_its_history() -> None:
@@ -117,4 +117,4 @@ def test_loading_and_introspection() -> None:
     assert sources == ("activated",)
     assert "activated --> signed_in: sign_in" in text
     catalogue: posflow.Catalogue = posflow.default_catalogue().merged([KEY_MISSING])
-    assert catalogue["session.master_key_missing"] is KEY_MISSING
+    assert catalogue["session.demo_key_missing"] is KEY_MISSING

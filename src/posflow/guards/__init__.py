@@ -4,7 +4,8 @@ A guard is any callable ``(terminal, ctx) -> reasons``; an empty result means th
 step may go ahead. Built-in guards are registered under dotted names
 (``documents.application_form_complete``) in :func:`default_guards`; lifecycles
 refer to them by name, and services add their own with
-:meth:`GuardRegistry.extended`.
+:meth:`GuardRegistry.extended`. :func:`reference_markdown` writes the reference
+of every built-in guard and reason code (``docs/guards.md``).
 """
 
 from __future__ import annotations
@@ -12,9 +13,18 @@ from __future__ import annotations
 import functools
 
 from posflow._reasons import ReasonSpec
-from posflow.guards import _documents, _session
+from posflow.guards import (
+    _closing,
+    _compliance,
+    _documents,
+    _reapply,
+    _session,
+    _settlement,
+    _stock,
+)
 from posflow.guards._framework import (
     GUARD_REFUSED,
+    INVALID_INPUT,
     Guard,
     GuardLike,
     GuardRegistry,
@@ -26,6 +36,7 @@ from posflow.guards._framework import (
     not_,
     run_guard,
 )
+from posflow.guards._reference import reference_markdown
 
 __all__ = [
     "Guard",
@@ -38,10 +49,11 @@ __all__ = [
     "guard",
     "guard_name",
     "not_",
+    "reference_markdown",
     "run_guard",
 ]
 
-_MODULES = (_documents, _session)
+_MODULES = (_documents, _compliance, _stock, _session, _settlement, _closing, _reapply)
 
 
 @functools.cache
@@ -54,7 +66,7 @@ def default_guards() -> GuardRegistry:
 
 
 def _catalogue_specs() -> tuple[ReasonSpec, ...]:
-    specs: list[ReasonSpec] = [GUARD_REFUSED]
+    specs: list[ReasonSpec] = [GUARD_REFUSED, INVALID_INPUT]
     for module in _MODULES:
         specs.extend(module.SPECS)
     return tuple(specs)

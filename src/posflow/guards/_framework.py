@@ -9,7 +9,7 @@ import attrs
 
 from posflow._catalogue import CONDITION_PRESENT, GUARD_ERROR, PORT_UNAVAILABLE, reason_spec
 from posflow._reasons import Reason
-from posflow.errors import PortUnavailable, UnknownGuard
+from posflow.errors import InvalidInput, PortUnavailable, UnknownGuard
 
 if TYPE_CHECKING:
     from posflow._context import Context
@@ -58,6 +58,15 @@ GUARD_REFUSED: Final = reason_spec(
     remedy_zh_cn="请联系“{guard}”的维护者，使其返回 posflow 原因，以便说明拒绝原因。",
 )
 
+INVALID_INPUT: Final = reason_spec(
+    "guard.invalid_input",
+    retryable=False,
+    en="'{field}' is malformed ({problem}), so '{guard}' could not decide; nothing was changed.",
+    zh_cn="“{field}”格式不正确（{problem}），检查项“{guard}”无法判断，未做任何更改。",
+    remedy_en="Correct '{field}' in the event payload or the terminal record and try again.",
+    remedy_zh_cn="请更正事件数据或终端记录中的“{field}”后重试。",
+)
+
 _NAME_ATTR: Final = "__posflow_guard_name__"
 
 
@@ -98,7 +107,17 @@ def run_guard(name: str, g: Guard, terminal: Terminal, ctx: Context) -> tuple[Re
 
 
 def reasons_for_exception(name: str, exc: Exception) -> tuple[Reason, ...]:
-    """The refusal for a guard that raised ``exc``."""
+    """The refusal for a guard that raised ``exc``.
+
+    Malformed input (:class:`~posflow.errors.InvalidInput`) refuses with
+    ``guard.invalid_input`` naming the field; a port that failed refuses with a
+    retryable ``port.unavailable`` naming the port; anything else is ``guard.error``.
+    The exception itself is kept on the reason (``reason.error``).
+    """
+    if isinstance(exc, InvalidInput):
+        field = exc.field or "input"
+        problem = str(exc).removeprefix(f"{exc.field}: ") if exc.field else str(exc)
+        return (INVALID_INPUT.reason(guard=name, field=field, problem=problem, error=exc),)
     if isinstance(exc, PortUnavailable):
         return (PORT_UNAVAILABLE.reason(guard=name, port=exc.port, error=exc),)
     if isinstance(exc, TimeoutError | ConnectionError):
@@ -201,7 +220,10 @@ class _Not(_Composite):
         ((name, g),) = self._children()
         reasons = run_guard(name, g, terminal, ctx)
         if reasons:
-            if any(r.code in {"guard.error", "port.unavailable"} for r in reasons):
+            if any(
+                r.code in {"guard.error", "guard.invalid_input", "port.unavailable"}
+                for r in reasons
+            ):
                 return reasons
             return ()
         return (CONDITION_PRESENT.reason(guard=name),)

@@ -1,18 +1,11 @@
-"""Ports: the outside systems guards consult, as ``typing.Protocol`` classes.
-
-Guards never call a database or a network service directly. They ask a port, and
-the embedding service plugs in an implementation backed by its own systems. Each
-port has an in-memory reference implementation for tests and simulations.
-"""
+"""Clocks: where guards and effects read "now" from, so that tests can stop time."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-import attrs
-
-__all__ = ["Clock", "FrozenClock", "Ports", "SystemClock"]
+__all__ = ["Clock", "FrozenClock", "SystemClock"]
 
 
 @runtime_checkable
@@ -65,10 +58,3 @@ class FrozenClock:
 
     def __repr__(self) -> str:
         return f"FrozenClock({self._at.isoformat()})"
-
-
-@attrs.frozen(slots=True)
-class Ports:
-    """The set of ports a context carries; each defaults to an empty in-memory one."""
-
-    extra: dict[str, Any] = attrs.field(factory=dict)

@@ -1,0 +1,88 @@
+"""The engine's parts: compiled table cells, guard evaluation and refusals.
+
+``Lifecycle.check`` and ``Lifecycle.fire`` run these on every event, so they are
+written for speed (see ``docs/performance.md``); their behaviour is specified by
+the lifecycle's docs and tests, not by anything here.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from posflow._context import Context
+from posflow._outcome import Outcome, Verdict, decided
+from posflow._reasons import Reason
+from posflow._spec import Effect, Transition
+from posflow._terminal import Terminal
+from posflow.guards import Guard, GuardRegistry, guard_name
+from posflow.guards._framework import _Composite, normalise, reasons_for_exception
+
+__all__ = ["Step", "decide", "default_context", "refused", "resolve"]
+
+
+class Step:
+    """One compiled (state, event) cell of the table."""
+
+    __slots__ = ("allowed", "dest", "effect", "event", "guards", "source", "transition")
+
+    def __init__(
+        self, transition: Transition, source: str, guards: tuple[tuple[str, Guard], ...]
+    ) -> None:
+        self.transition = transition
+        self.event = transition.trigger
+        self.source = source
+        self.dest = transition.dest_from(source)
+        self.guards = guards
+        self.effect: Effect | None = transition.effect
+        # verdicts are immutable, so the "allowed" one is made once per cell
+        self.allowed = Verdict(self.event, source, self.dest, ())
+
+
+def resolve(g: object, registry: GuardRegistry) -> tuple[str, Guard]:
+    """A guard as the table keeps it: ``(name, callable)``, names looked up in ``registry``."""
+    if isinstance(g, str):
+        return g, registry[g]
+    if isinstance(g, _Composite):
+        return guard_name(g), g.bind(registry)  # type: ignore[return-value]
+    return guard_name(g), g  # type: ignore[return-value]
+
+
+def decide(
+    guards: tuple[tuple[str, Guard], ...], terminal: Terminal, ctx: Context
+) -> tuple[Reason, ...]:
+    """Run every guard, in order, and collect every reason (a raising guard gives one too).
+
+    ``Lifecycle.fire`` carries an inlined copy of this loop; change both together.
+    """
+    found: list[Reason] | None = None
+    for name, g in guards:
+        try:
+            r = g(terminal, ctx)
+        except Exception as exc:  # noqa: BLE001 - every guard failure becomes a refusal
+            r = reasons_for_exception(name, exc)
+        if r:
+            if r is True:
+                continue
+        elif r is not False:
+            continue  # None or an empty result: the guard passed
+        if found is None:
+            found = []
+        found.extend(normalise(name, r))
+    return () if found is None else tuple(found)
+
+
+def refused(
+    terminal: Terminal,
+    event: str,
+    reasons: tuple[Reason, ...],
+    ctx: Context,
+    idempotency_key: str | None,
+) -> Outcome:
+    """The outcome of a refusal: the terminal unchanged, every reason, the time of asking."""
+    return decided(terminal, terminal, event, reasons, ctx, ctx.now(), idempotency_key, None)
+
+
+@functools.cache
+def default_context() -> Context:
+    """The context used when the caller gives none (shared: contexts are immutable)."""
+    return Context()

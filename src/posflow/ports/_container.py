@@ -1,0 +1,161 @@
+"""The :class:`Ports` container, and the shield that names a port when it fails."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, Final
+
+import attrs
+
+from posflow.errors import PortUnavailable
+from posflow.ports._accounts import InMemorySettlementAccounts, SettlementAccounts
+from posflow.ports._documents import DocumentVault, InMemoryDocumentVault
+from posflow.ports._host import HostLink, InMemoryHostLink
+from posflow.ports._inventory import InMemoryInventory, Inventory
+from posflow.ports._operators import InMemoryOperatorDirectory, OperatorDirectory
+from posflow.ports._risk import InMemoryRiskRegistry, RiskRegistry
+
+__all__ = ["PORT_NAMES", "Ports", "shield", "unshielded"]
+
+PORT_NAMES: Final = ("documents", "inventory", "risk", "accounts", "host", "operators")
+"""The ports posflow's own guards consult, by the name reasons report."""
+
+_TRUSTED: Final[frozenset[type]] = frozenset(
+    {
+        InMemoryDocumentVault,
+        InMemoryInventory,
+        InMemoryRiskRegistry,
+        InMemorySettlementAccounts,
+        InMemoryHostLink,
+        InMemoryOperatorDirectory,
+    }
+)
+
+
+def _calling(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except PortUnavailable:
+            raise
+        except Exception as exc:
+            raise PortUnavailable(name, type(exc).__name__) from exc
+
+    return call
+
+
+class _Shielded:
+    """Stands in for a user's port: any exception its methods raise becomes ``PortUnavailable``.
+
+    Methods are wrapped on first use and the wrapper kept, so a call costs one
+    extra Python frame. Attribute writes go through to the port.
+    """
+
+    def __init__(self, name: str, port: object) -> None:
+        object.__setattr__(self, "_posflow_name", name)
+        object.__setattr__(self, "_posflow_port", port)
+
+    def __getattr__(self, attr: str) -> Any:
+        name: str = object.__getattribute__(self, "_posflow_name")
+        port = object.__getattribute__(self, "_posflow_port")
+        try:
+            value = getattr(port, attr)
+        except AttributeError:
+            raise
+        except Exception as exc:
+            raise PortUnavailable(name, type(exc).__name__) from exc
+        if callable(value) and not attr.startswith("__"):
+            wrapped = _calling(name, value)
+            object.__setattr__(self, attr, wrapped)
+            return wrapped
+        return value
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        setattr(object.__getattribute__(self, "_posflow_port"), attr, value)
+        self.__dict__.pop(attr, None)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        port = object.__getattribute__(self, "_posflow_port")
+        return _calling(object.__getattribute__(self, "_posflow_name"), port)(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return repr(object.__getattribute__(self, "_posflow_port"))
+
+
+def shield(name: str, port: Any) -> Any:
+    """Wrap ``port`` so that a failure in it is reported as ``PortUnavailable(name)``.
+
+    posflow's own in-memory ports are trusted and returned as they are (their
+    subclasses are wrapped), as are values that are not objects with methods.
+    """
+    if type(port) in _TRUSTED or isinstance(port, _Shielded):
+        return port
+    if port is None or isinstance(port, str | bytes | int | float | bool | Mapping):
+        return port
+    return _Shielded(name, port)
+
+
+def unshielded(port: Any) -> Any:
+    """The object a shielded port stands in for (``port`` itself when it is not shielded)."""
+    if isinstance(port, _Shielded):
+        return object.__getattribute__(port, "_posflow_port")
+    return port
+
+
+_NO_EXTRA: Final[Mapping[str, Any]] = MappingProxyType({})
+
+
+def _extra(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    if not value:
+        return _NO_EXTRA
+    return MappingProxyType({str(k): shield(str(k), v) for k, v in (value or {}).items()})
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Ports:
+    """The outside systems a context lets guards consult.
+
+    Each port defaults to an empty in-memory implementation; a service passes its
+    own (anything with the methods of the port's ``Protocol``). Ports other than
+    posflow's in-memory ones are shielded: if one raises, whatever the exception,
+    the guard that called it refuses with a retryable ``port.unavailable`` reason
+    that names the port, and nothing is changed.
+
+    Attributes:
+        documents: the document vault (:class:`DocumentVault`).
+        inventory: models, serial numbers and the warehouse (:class:`Inventory`).
+        risk: blacklists, suspensions, scores, regions, quotas (:class:`RiskRegistry`).
+        accounts: settlement accounts (:class:`SettlementAccounts`).
+        host: the acquirer's host (:class:`HostLink`).
+        operators: operators and their credentials (:class:`OperatorDirectory`).
+        extra: the service's own ports, by name, for its own guards.
+    """
+
+    documents: DocumentVault = attrs.field(factory=InMemoryDocumentVault)
+    inventory: Inventory = attrs.field(factory=InMemoryInventory)
+    risk: RiskRegistry = attrs.field(factory=InMemoryRiskRegistry)
+    accounts: SettlementAccounts = attrs.field(factory=InMemorySettlementAccounts)
+    host: HostLink = attrs.field(factory=InMemoryHostLink)
+    operators: OperatorDirectory = attrs.field(factory=InMemoryOperatorDirectory)
+    extra: Mapping[str, Any] = attrs.field(default=_NO_EXTRA, converter=_extra)
+
+    def __attrs_post_init__(self) -> None:
+        trusted = _TRUSTED
+        if (
+            type(self.documents) in trusted
+            and type(self.inventory) in trusted
+            and type(self.risk) in trusted
+            and type(self.accounts) in trusted
+            and type(self.host) in trusted
+            and type(self.operators) in trusted
+        ):
+            return
+        for name in PORT_NAMES:
+            object.__setattr__(self, name, shield(name, getattr(self, name)))
+
+    def replace(self, **ports: Any) -> Ports:
+        """Return a copy with some ports replaced (the others are shared)."""
+        return attrs.evolve(self, **ports)
