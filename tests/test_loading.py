@@ -454,3 +454,23 @@ class TestToDict:
         again = Lifecycle.from_dict(lc.to_dict(), effects=effects)
         assert again.to_dict() == lc.to_dict()
         assert again.transitions == lc.transitions
+
+
+class TestDuplicateKeys:
+    @pytest.mark.parametrize(
+        ("suffix", "text"),
+        [
+            (".yaml", "initial: a\ninitial: b\nstates: [a]\ntransitions: []\n"),
+            (".json", '{"initial": "a", "initial": "b", "states": ["a"], "transitions": []}'),
+        ],
+    )
+    def test_a_key_given_twice_is_a_malformed_document_not_a_silent_last_win(
+        self, tmp_path: Path, suffix: str, text: str
+    ) -> None:
+        path = tmp_path / f"twice{suffix}"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(InvalidDefinition) as info:
+            Lifecycle.from_file(path)
+        (problem,) = info.value.problems
+        assert problem.kind == "malformed"
+        assert "'initial' appears twice" in problem.message

@@ -165,3 +165,21 @@ class TestNothingSensitiveLeaks:
     @given(value=st.text(min_size=1))
     def test_a_secret_hides_even_its_length(self, value: str) -> None:
         assert posflow.redact({"password": value}) == {"password": "******"}
+
+
+class TestPluralAndVariantKeys:
+    def test_plural_and_variant_sensitive_keys_are_masked_item_by_item(self) -> None:
+        masked = posflow.redact(
+            {
+                "contact_phones": ["13812345678", "13912345678"],
+                "telephone": "02188886666",
+                "bank_accounts": ("6222020200112233",),
+                "passwords": ["hunter2"],
+            }
+        )
+        assert masked == {
+            "contact_phones": ["138****5678", "139****5678"],
+            "telephone": "021****6666",
+            "bank_accounts": ["************2233"],
+            "passwords": ["******"],
+        }

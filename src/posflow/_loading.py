@@ -196,6 +196,43 @@ def lifecycle_from_dict(
     return lifecycle
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: object, where: str) -> None:
+        self.key = key
+        self.where = where
+        super().__init__(f"key {key!r} appears twice in one mapping")
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key, "document")
+        out[key] = value
+    return out
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a mapping with a repeated key (last-wins loses data)."""
+
+
+def _construct_unique_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            mark = key_node.start_mark
+            raise _DuplicateKey(key, f"line {mark.line + 1}, column {mark.column + 1}")
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_unique_mapping,
+)
+
+
 def read_document(path: Path) -> dict[str, Any]:
     """Read a YAML, JSON or TOML document, turning every failure into ``InvalidDefinition``."""
     source = str(path)
@@ -216,11 +253,13 @@ def read_document(path: Path) -> dict[str, Any]:
         )
     try:
         if suffix == ".json":
-            data: Any = json.loads(text)
+            data: Any = json.loads(text, object_pairs_hook=_unique_pairs)
         elif suffix == ".toml":
             data = tomllib.loads(text)
         else:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as exc:
+        raise fail(str(exc), exc.where) from None
     except json.JSONDecodeError as exc:
         raise fail(exc.msg, f"line {exc.lineno}, column {exc.colno}") from None
     except tomllib.TOMLDecodeError as exc:

@@ -18,11 +18,16 @@ def _pattern(*words: str) -> re.Pattern[str]:
     return re.compile(r"(?:^|_)(?:" + "|".join(words) + r")(?:_|$)")
 
 
-_SECRET = _pattern("password", "passwd", "secret", "pin", "token", "master_key")
-_PHONE = _pattern("phone", "mobile", "tel")
-_ID = _pattern("id_number", "id_no", "id_card", "identity", "passport")
+_SECRET = _pattern("passwords?", "passwd", "secrets?", "pins?", "tokens?", "master_keys?")
+_PHONE = _pattern("phones?", "mobiles?", "tel", "telephones?")
+_ID = _pattern("id_numbers?", "id_no", "id_cards?", "identity", "passports?")
 _ACCOUNT = _pattern(
-    "bank_account", "settlement_account", "account_number", "account_no", "card_number", "iban"
+    "bank_accounts?",
+    "settlement_accounts?",
+    "account_numbers?",
+    "account_no",
+    "card_numbers?",
+    "ibans?",
 )
 _NOT_SECRET_SUFFIXES = ("_hash", "_salt", "_ok", "_injected", "_present", "_count")
 
@@ -69,14 +74,12 @@ def mask_value(key: str, value: Any) -> Any:
         return redact_any(value)
     if value is None or value == "":
         return value
+    if isinstance(value, list | tuple | set | frozenset):  # plural keys: mask each item
+        return [mask_value(key, v) for v in value]
     if kind == "secret":
         return SECRET_MASK
-    text = str(value)
-    if kind == "phone":
-        return _keep_ends(text, 3, 4)
-    if kind == "id":
-        return _keep_ends(text, 3, 4)
-    return _keep_ends(text, 0, 4)
+    head = 0 if kind == "account" else 3  # phones and IDs keep 3 leading characters
+    return _keep_ends(str(value), head, 4)
 
 
 def redact_any(value: Any) -> Any:
