@@ -206,7 +206,7 @@ class _MemoryTx:
 
     def encode_record(self, record: HistoryRecord, seq: int, reasons: Sequence[Reason]) -> object:
         """Memory keeps the record (placed at ``seq``) and its reasons."""
-        return (with_seq(record, seq), tuple(reasons))
+        return (record if record.seq == seq else with_seq(record, seq), tuple(reasons))
 
     def save(self, writes: Sequence[Write]) -> None:
         """Queue the writes; the version check happens at commit."""

@@ -23,7 +23,16 @@ from posflow.errors import (
     ReplayError,
     TerminalNotFound,
 )
-from posflow.store._base import Loaded, Prior, Store, StoreTx, Write, check_text, with_seq
+from posflow.store._base import (
+    Loaded,
+    Prior,
+    Store,
+    Write,
+    check_text,
+    masked_payload,
+    record_of,
+    storable,
+)
 
 __all__ = [
     "Command",
@@ -314,8 +323,7 @@ class TerminalService:
             reasons = out.reasons
             if reasons and not self._record_refusals:
                 return out
-            rec = with_seq(out.record, loaded.seq)
-            out._record = rec
+            rec = record_of(out, loaded.seq)
             after = out.terminal
             data = None if after.data is before.data else tx.encode_data(after)
             tx.save([Write(loaded, after, data, [tx.encode_record(rec, loaded.seq, reasons)])])
@@ -424,90 +432,87 @@ class TerminalService:
             ctx.at,
         )
 
-    def _fire_batch(
+    def _fire_batch(  # noqa: PLR0912, PLR0915 - the bulk hot path, inlined on purpose
         self, batch: Sequence[Command], ctx: Context, errors: str
     ) -> list[Outcome | CommandFailed]:
         results: list[Outcome | CommandFailed] = []
         fire = self._lifecycle.fire
         record_refusals = self._record_refusals
+        shared = ctx.payload
         with self._store.transaction() as tx:
-            loaded = tx.load_many({c.terminal_id for c in batch if type(c.terminal_id) is str})
+            loaded = tx.load_many({c.terminal_id for c in batch if storable(c.terminal_id)})
             pairs = {
                 (c.terminal_id, c.idempotency_key)
                 for c in batch
-                if c.idempotency_key is not None and c.terminal_id in loaded
+                if c.idempotency_key is not None
+                and c.terminal_id in loaded
+                and storable(c.idempotency_key)
             }
             priors: dict[tuple[str, str], Prior] = tx.find_keys(pairs) if pairs else {}
+            masks = masked_payload(shared)
+            encode_record = tx.encode_record
             # per terminal: [loaded, current terminal, encoded data or None, rows]
             work: dict[str, list[Any]] = {}
             seen: dict[tuple[str, str], Outcome] = {}
+            checked: set[str] = set()
             for command in batch:
                 try:
-                    results.append(
-                        self._apply(
-                            tx, command, ctx, loaded, priors, work, seen, fire, record_refusals
-                        )
-                    )
+                    tid = command.terminal_id
+                    base = loaded.get(tid)
+                    if base is None:
+                        check_text(tid, "terminal_id")
+                        raise TerminalNotFound(tid)
+                    event = command.event
+                    if event not in checked:
+                        checked.add(check_text(event, "event"))
+                    w = work.get(tid)
+                    if w is None:
+                        w = work[tid] = [base, base.terminal, None, []]
+                    key = command.idempotency_key
+                    if key is not None:
+                        check_text(key, "idempotency_key")
+                        earlier = seen.get((tid, key))
+                        if earlier is not None:
+                            results.append(_again(earlier))
+                            continue
+                        prior = priors.get((tid, key))
+                        if prior is not None:
+                            loaded_now = Loaded(w[1], base.seq + len(w[3]))
+                            results.append(_duplicate(loaded_now, prior, ctx))
+                            continue
+                    payload: Mapping[str, Any] | None = masks
+                    if command.payload is None and command.actor is None:
+                        c_ctx = ctx
+                    else:
+                        if command.actor is not None:
+                            check_text(command.actor, "actor")
+                        c_ctx = self._context_for(command, ctx)
+                        payload = masks if c_ctx.payload is shared else None
+                    before: Terminal = w[1]
+                    out = fire(before, event, c_ctx, idempotency_key=key)
+                    if out.reasons and not record_refusals:
+                        results.append(out)
+                        continue
+                    seq = base.seq + len(w[3])
+                    row = encode_record(record_of(out, seq, payload), seq, out.reasons)
+                    after = out.terminal
+                    data = w[2] if after.data is before.data else tx.encode_data(after)
                 except (InvalidInput, TerminalNotFound, CorruptRecord) as exc:
                     if errors == "raise":
                         raise
                     results.append(CommandFailed(command, exc))
+                    continue
+                # only now, when nothing can fail any more, does the command join the batch
+                w[1] = after
+                w[2] = data
+                w[3].append(row)
+                if key is not None:
+                    seen[tid, key] = out
+                results.append(out)
             writes = [Write(w[0], w[1], w[2], w[3]) for w in work.values() if w[3]]
             if writes:
                 tx.save(writes)
         return results
-
-    def _apply(
-        self,
-        tx: StoreTx,
-        command: Command,
-        ctx: Context,
-        loaded: dict[str, Loaded],
-        priors: dict[tuple[str, str], Prior],
-        work: dict[str, list[Any]],
-        seen: dict[tuple[str, str], Outcome],
-        fire: Callable[..., Outcome],
-        record_refusals: bool,
-    ) -> Outcome:
-        tid = check_text(command.terminal_id, "terminal_id")
-        check_text(command.event, "event")
-        key = command.idempotency_key
-        if key is not None:
-            check_text(key, "idempotency_key")
-        if command.actor is not None:
-            check_text(command.actor, "actor")
-        base = loaded.get(tid)
-        if base is None:
-            raise TerminalNotFound(tid)
-        w = work.get(tid)
-        if w is None:
-            w = work[tid] = [base, base.terminal, None, []]
-        if key is not None:
-            earlier = seen.get((tid, key))
-            if earlier is not None:
-                return _again(earlier)
-            prior = priors.get((tid, key))
-            if prior is not None:
-                return _duplicate(Loaded(w[1], base.seq + len(w[3])), prior, ctx)
-        before: Terminal = w[1]
-        out = fire(before, command.event, self._context_for(command, ctx), idempotency_key=key)
-        if out.reasons and not record_refusals:
-            return out
-        seq = base.seq + len(w[3])
-        rec = with_seq(out.record, seq)
-        row = tx.encode_record(rec, seq, out.reasons)
-        after = out.terminal
-        data = w[2]
-        if after.data is not before.data:
-            data = tx.encode_data(after)
-        # only now, when nothing can fail any more, does the command join the batch
-        out._record = rec
-        w[1] = after
-        w[2] = data
-        w[3].append(row)
-        if key is not None:
-            seen[tid, key] = out
-        return out
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -600,13 +605,13 @@ class TerminalService:
         fire = self._lifecycle.fire
         outs: list[Outcome] = []
         writes: list[Write] = []
+        masks = masked_payload(ctx.payload)
         with self._store.transaction() as tx:
             for loaded in tx.claim(state, prefix, size):
                 before = loaded.terminal
                 key = prefix + before.id
                 out = fire(before, event, ctx, idempotency_key=key)
-                rec = with_seq(out.record, loaded.seq)
-                out._record = rec
+                rec = record_of(out, loaded.seq, masks)
                 after = out.terminal
                 data = None if after.data is before.data else tx.encode_data(after)
                 writes.append(

@@ -601,7 +601,8 @@ def _make_engine(sa: Any, url: Any, pool_size: int) -> Any:
     shown = parsed.render_as_string(hide_password=True)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    kwargs: dict[str, Any] = {}
+    # posflow commits or rolls back every transaction itself: no reset on return needed
+    kwargs: dict[str, Any] = {"pool_reset_on_return": None}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database in (None, "", ":memory:"):
             kwargs["poolclass"] = sa.pool.StaticPool
@@ -646,12 +647,17 @@ def _postgres_setup(schema: str | None) -> Callable[[Any, Any], None]:
 class _SQLTx:
     """One write transaction on a :class:`SQLStore`."""
 
-    __slots__ = ("_conn", "_cur", "_s")
+    __slots__ = ("_at", "_at_text", "_conn", "_cur", "_payload", "_payload_text", "_s")
 
     def __init__(self, store: SQLStore) -> None:
         self._s = store
         self._conn: Any = None
         self._cur: Any = None
+        # a batch shares one masked payload and often one time: encode each once
+        self._payload: object = None
+        self._payload_text = "{}"
+        self._at: object = None
+        self._at_text: Any = None
 
     def __enter__(self) -> _SQLTx:
         s = self._s
@@ -801,6 +807,14 @@ class _SQLTx:
 
     def encode_record(self, record: HistoryRecord, seq: int, reasons: Sequence[Reason]) -> object:
         """A history row: the record at ``seq`` with its payload, reasons and changes as JSON."""
+        payload = record.payload
+        if payload is not self._payload:
+            self._payload_text = encode_audit(payload)
+            self._payload = payload
+        at = record.at
+        if at is not self._at:
+            self._at_text = self._s._ts(at)
+            self._at = at
         return (
             record.terminal_id,
             seq,
@@ -809,8 +823,8 @@ class _SQLTx:
             record.to_state,
             record.version,
             record.actor,
-            self._s._ts(record.at),
-            encode_audit(record.payload),
+            self._at_text,
+            self._payload_text,
             encode_reasons(reasons) if reasons else "[]",
             record.idempotency_key,
             encode_audit(record.changes) if record.changes else "{}",
