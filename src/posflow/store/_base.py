@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import json.scanner
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from types import MappingProxyType
@@ -211,7 +212,20 @@ def _encoder(default: Callable[[Any], Any]) -> Callable[[Any], str]:
 
 _encode_strict = _encoder(_refuse)
 _encode_lenient = _encoder(_lenient)
-_decode = json.loads
+_scan = (getattr(json.scanner, "c_make_scanner", None) or json.scanner.py_make_scanner)(
+    json.JSONDecoder()
+)
+
+
+def _decode(text: str) -> Any:
+    """``json.loads`` for the compact JSON posflow writes, without its Python wrappers."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration as stop:
+        raise ValueError(f"no JSON value at position {stop.value}") from None
+    if end != len(text) and text[end:].strip():
+        raise ValueError(f"extra text after the JSON value at position {end}")
+    return value
 
 
 def encode_data(terminal_id: str, data: Mapping[str, Any]) -> str:
