@@ -212,9 +212,7 @@ def _encoder(default: Callable[[Any], Any]) -> Callable[[Any], str]:
 
 _encode_strict = _encoder(_refuse)
 _encode_lenient = _encoder(_lenient)
-_scan = (getattr(json.scanner, "c_make_scanner", None) or json.scanner.py_make_scanner)(
-    json.JSONDecoder()
-)
+_scan: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # C
 
 
 def _decode(text: str) -> Any:
