@@ -483,6 +483,17 @@ class SQLStore:
         result: list[HistoryRecord] = self._read(run)
         return result
 
+    def snapshot(self, terminal_id: str) -> tuple[Terminal, int, list[HistoryRecord]]:
+        """The terminal, its stored history length and its history, in one read transaction."""
+
+        def run(cur: Any) -> tuple[Terminal, int, list[HistoryRecord]]:
+            terminal, seq = self._terminal_row(cur, terminal_id)
+            cur.execute(self._history_of, (terminal_id,))
+            return terminal, seq, [self._record(terminal_id, r, r[10]) for r in cur.fetchall()]
+
+        result: tuple[Terminal, int, list[HistoryRecord]] = self._read(run)
+        return result
+
     def counts(self) -> dict[str, int]:
         """How many terminals are in each state."""
 
