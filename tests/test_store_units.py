@@ -334,3 +334,16 @@ class TestSqlEdges:
         store.close()
         assert TerminalService(SMALL, store).counts() == {}  # reconnects after close
         store.close()
+
+
+def test_a_foreign_meta_table_is_a_database_error(sql_store: SQLStore) -> None:
+    _exec(sql_store, "DROP TABLE posflow_meta")
+    _exec(sql_store, "CREATE TABLE posflow_meta (key TEXT)")
+    other = SQLStore(sql_store.engine)
+    with pytest.raises(StoreUnavailable, match="database error"):
+        other.schema_version()
+    with pytest.raises(StoreUnavailable, match="database error"):
+        other.create_schema()
+    other.drop_schema()
+    other.create_schema()
+    assert other.schema_version() == 1
