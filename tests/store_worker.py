@@ -1,0 +1,119 @@
+"""A worker process for the multi-process store proofs.
+
+Run as a script (``python tests/store_worker.py MODE URL ...``) by
+:func:`spawn` in ``store_harness.py``; each worker opens its own
+:class:`~posflow.store.SQLStore` on the database URL it is given, so the
+processes share nothing but the database. It writes one JSON object per line
+on stdout, flushed at once, so that a test which kills the worker with SIGKILL
+still knows what the worker saw committed before it died.
+
+Modes:
+
+* ``race URL SEED FIRES IDS...``: fire ``bump`` (amount 1..9) at random
+  terminals among ``IDS``; print ``{"ok": id, "version": v, "amount": a}`` for
+  each accepted event and ``{"conflict": id}`` for each lost race.
+* ``deliver URL PLAN [BATCH]``: fire every command of the JSON file ``PLAN``
+  (``[[id, event, payload, key], ...]``) with ``iter_fire_many`` in batches of
+  ``BATCH`` (0: one ``fire`` each); print ``{"done": n}`` after each outcome
+  and ``{"finished": n}`` at the end.
+* ``drain URL RUN STATE EVENT BATCH``: drain ``STATE`` with ``EVENT`` under
+  ``RUN``; print ``{"took": [ids...]}`` and ``{"report": {...}}``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from store_world import context, counter_lifecycle
+
+from posflow.errors import ConcurrencyConflict
+from posflow.store import Command, RetryPolicy, SQLStore, TerminalService
+
+
+def say(**values: Any) -> None:
+    """One JSON line on stdout, flushed."""
+    sys.stdout.write(json.dumps(values) + "\n")
+    sys.stdout.flush()
+
+
+def race(url: str, seed: int, fires: int, ids: list[str], retry: bool) -> None:
+    """Fire ``bump`` at random terminals and report what was accepted."""
+    rng = random.Random(seed)
+    store = SQLStore(url)
+    policy = RetryPolicy(attempts=50) if retry else None
+    svc = TerminalService(counter_lifecycle(), store, retry=policy)
+    try:
+        for _ in range(fires):
+            tid = rng.choice(ids)
+            amount = rng.randint(1, 9)
+            try:
+                out = svc.fire(tid, "bump", context({"amount": amount}, actor=f"w{seed}"))
+            except ConcurrencyConflict:
+                say(conflict=tid)
+                continue
+            if out.ok:
+                say(ok=tid, version=out.terminal.version, amount=amount)
+    finally:
+        store.close()
+
+
+def deliver(url: str, plan: str, batch: int) -> None:
+    """Fire every command of a plan file, reporting progress after each outcome."""
+    rows = json.loads(Path(plan).read_text(encoding="utf-8"))
+    store = SQLStore(url)
+    svc = TerminalService(counter_lifecycle(), store)
+    ctx = context()
+    done = 0
+    try:
+        if batch > 0:
+            commands = [
+                Command(tid, event, payload=payload, idempotency_key=key)
+                for tid, event, payload, key in rows
+            ]
+            for _ in svc.iter_fire_many(commands, ctx, batch_size=batch):
+                done += 1
+                say(done=done)
+        else:
+            for tid, event, payload, key in rows:
+                svc.fire(tid, event, ctx.with_payload(payload), idempotency_key=key)
+                done += 1
+                say(done=done)
+    finally:
+        store.close()
+    say(finished=done)
+
+
+def drain(url: str, run: str, state: str, event: str, batch: int) -> None:
+    """Drain ``state`` with ``event`` and report which terminals this worker moved."""
+    store = SQLStore(url)
+    svc = TerminalService(counter_lifecycle(), store)
+    try:
+        report = svc.drain(run, state, event, context(), batch_size=batch)
+    finally:
+        store.close()
+    say(took=sorted(report.taken), report=report.to_dict())
+
+
+def main(argv: list[str]) -> None:
+    """Dispatch on the mode (first argument)."""
+    mode, url, *rest = argv
+    if mode == "race":
+        seed, fires, *ids = rest
+        race(url, int(seed), int(fires), [i for i in ids if i != "--retry"], "--retry" in ids)
+    elif mode == "deliver":
+        deliver(url, rest[0], int(rest[1]) if len(rest) > 1 else 0)
+    elif mode == "drain":
+        run, state, event, batch = rest
+        drain(url, run, state, event, int(batch))
+    else:  # pragma: no cover - a typo in a test
+        raise SystemExit(f"unknown mode {mode!r}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
