@@ -17,12 +17,15 @@ Modes:
   ``BATCH`` (0: one ``fire`` each); print ``{"done": n}`` after each outcome
   and ``{"finished": n}`` at the end.
 * ``drain URL RUN STATE EVENT BATCH``: drain ``STATE`` with ``EVENT`` under
-  ``RUN``; print ``{"took": [ids...]}`` and ``{"report": {...}}``.
+  ``RUN``; print ``{"decided": id}`` each time the lifecycle decides for a
+  terminal this worker claimed (before its batch commits), and
+  ``{"report": {...}}`` at the end.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import sys
 from pathlib import Path
@@ -30,10 +33,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from store_world import context, counter_lifecycle
-
+from posflow import Lifecycle, Terminal
 from posflow.errors import ConcurrencyConflict
 from posflow.store import Command, RetryPolicy, SQLStore, TerminalService
+from store_world import context, counter_lifecycle
 
 
 def say(**values: Any) -> None:
@@ -89,15 +92,29 @@ def deliver(url: str, plan: str, batch: int) -> None:
     say(finished=done)
 
 
+class Watched:
+    """A lifecycle that reports every terminal it decides for, then decides as usual."""
+
+    def __init__(self, lifecycle: Lifecycle) -> None:
+        self._lifecycle = lifecycle
+
+    def fire(self, terminal: Terminal, event: str, ctx: Any, **kwargs: Any) -> Any:
+        say(decided=terminal.id)
+        return self._lifecycle.fire(terminal, event, ctx, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._lifecycle, name)
+
+
 def drain(url: str, run: str, state: str, event: str, batch: int) -> None:
-    """Drain ``state`` with ``event`` and report which terminals this worker moved."""
+    """Drain ``state`` with ``event``; report each terminal decided and the final report."""
     store = SQLStore(url)
-    svc = TerminalService(counter_lifecycle(), store)
+    svc = TerminalService(Watched(counter_lifecycle()), store)  # type: ignore[arg-type]
     try:
-        report = svc.drain(run, state, event, context(), batch_size=batch)
+        report = svc.drain(run, state, event, context(), worker=str(os.getpid()), batch_size=batch)
     finally:
         store.close()
-    say(took=sorted(report.taken), report=report.to_dict())
+    say(report={"batches": report.batches, "fired": report.fired, "refused": report.refused})
 
 
 def main(argv: list[str]) -> None:
