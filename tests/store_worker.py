@@ -1,11 +1,12 @@
 """A worker process for the multi-process store proofs.
 
-Run as a script (``python tests/store_worker.py MODE URL ...``) by
-:func:`spawn` in ``store_harness.py``; each worker opens its own
-:class:`~posflow.store.SQLStore` on the database URL it is given, so the
-processes share nothing but the database. It writes one JSON object per line
-on stdout, flushed at once, so that a test which kills the worker with SIGKILL
-still knows what the worker saw committed before it died.
+Started by :func:`store_harness.spawn` (``main(argv, out)`` in a process of
+its own), or by hand: ``python tests/store_worker.py MODE URL ...`` reports on
+stdout. Each worker opens its own :class:`~posflow.store.SQLStore` on the
+database URL it is given, so the processes share nothing but the database. It
+reports one JSON object per line, each written by one ``os.write``, so that a
+test which kills the worker with SIGKILL still knows what the worker saw
+committed before it died.
 
 Modes:
 
@@ -38,11 +39,12 @@ from posflow.errors import ConcurrencyConflict
 from posflow.store import Command, RetryPolicy, SQLStore, TerminalService
 from store_world import context, counter_lifecycle
 
+_report = {"fd": 1}
+
 
 def say(**values: Any) -> None:
-    """One JSON line on stdout, flushed."""
-    sys.stdout.write(json.dumps(values) + "\n")
-    sys.stdout.flush()
+    """One JSON line on the report file (stdout when run by hand), in one write."""
+    os.write(_report["fd"], (json.dumps(values) + "\n").encode("utf-8"))
 
 
 def race(url: str, seed: int, fires: int, ids: list[str], retry: bool) -> None:
@@ -117,8 +119,10 @@ def drain(url: str, run: str, state: str, event: str, batch: int) -> None:
     say(report={"batches": report.batches, "fired": report.fired, "refused": report.refused})
 
 
-def main(argv: list[str]) -> None:
-    """Dispatch on the mode (first argument)."""
+def main(argv: list[str], out: str | None = None) -> None:
+    """Dispatch on the mode (first argument); report to the file ``out`` (else stdout)."""
+    if out is not None:
+        _report["fd"] = os.open(out, os.O_WRONLY | os.O_APPEND)
     mode, url, *rest = argv
     if mode == "race":
         seed, fires, *ids = rest

@@ -73,7 +73,7 @@ def assert_consistent(svc: TerminalService, ids: list[str]) -> None:
         assert [r.version for r in accepted] == list(range(1, len(accepted) + 1))
         bumps = [r for r in accepted if r.event == "bump"]
         assert t.data.get("bumps", 0) == len(bumps)
-        assert t.data.get("total", 0) == sum(r.payload["amount"] for r in bumps)
+        assert t.data.get("total", 0) == sum(r.payload.get("amount", 1) for r in bumps)
         keys = [r.idempotency_key for r in history if r.idempotency_key is not None]
         assert len(keys) == len(set(keys)), f"{tid}: a key was applied twice"
     assert svc.verify_all() == []
@@ -85,8 +85,8 @@ def assert_consistent(svc: TerminalService, ids: list[str]) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("retry", [False, True], ids=["conflicts-raised", "conflicts-retried"])
 def test_racing_processes_lose_no_update(service: TerminalService, url: str, retry: bool) -> None:
-    ids = ["R0", "R1", "R2"]
-    workers, fires = 4, 60
+    ids = ["R0", "R1"]
+    workers, fires = 3, 40
     service.create_many((tid, {}) for tid in ids)
     flag = ["--retry"] if retry else []
     procs = [spawn("race", url, seed, fires, *ids, *flag) for seed in range(workers)]
@@ -174,7 +174,7 @@ def test_concurrent_redelivery_from_several_processes_takes_effect_once(
     ids = [f"P{i}" for i in range(4)]
     service.create_many((tid, {}) for tid in ids)
     rng = random.Random(7)
-    plan = [[ids[i % 4], "bump", {"amount": rng.randint(1, 9)}, f"p{i}"] for i in range(80)]
+    plan = [[ids[i % 4], "bump", {"amount": rng.randint(1, 9)}, f"p{i}"] for i in range(60)]
     procs = []
     for w, batch in enumerate((0, 5, 25)):
         shuffled = plan[:]
@@ -202,16 +202,16 @@ def test_sigkill_mid_batch_leaves_no_partial_transition(
     ids = [f"C{i}" for i in range(8)]
     service.create_many((tid, {}) for tid in ids)
     rng = random.Random(20261123)
-    plan = [[ids[i % 8], "bump", {"amount": rng.randint(1, 9)}, f"c{i}"] for i in range(600)]
+    plan = [[ids[i % 8], "bump", {"amount": rng.randint(1, 9)}, f"c{i}"] for i in range(200)]
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(plan), encoding="utf-8")
     amount = {row[3]: row[2]["amount"] for row in plan}
 
-    kills = 12
+    kills = 10
     for _ in range(kills):
-        batch = rng.choice([0, 7, 40])
+        batch = rng.choice([0, 5, 20])
         seen = kill_after(
-            spawn("deliver", url, path, batch), rng.randint(1, 60), rng.uniform(0, 0.08)
+            spawn("deliver", url, path, batch), rng.randint(1, 150), rng.uniform(0, 0.02)
         )
         done = max((line["done"] for line in seen if "done" in line), default=0)
         applied: dict[str, str] = {}
@@ -230,7 +230,7 @@ def test_sigkill_mid_batch_leaves_no_partial_transition(
         assert service.verify_all() == []
 
     # a full redelivery after the crashes completes the work, each event once
-    out = collect(spawn("deliver", url, path, 40))
+    out = collect(spawn("deliver", url, path, 20))
     assert out[-1] == {"finished": len(plan)}
     for tid in ids:
         mine = [row for row in plan if row[0] == tid]
@@ -241,13 +241,13 @@ def test_sigkill_mid_batch_leaves_no_partial_transition(
 
 @pytest.mark.slow
 def test_killed_drain_workers_resume_to_completion(service: TerminalService, url: str) -> None:
-    ids = [f"N{i:03d}" for i in range(120)]
+    ids = [f"N{i:03d}" for i in range(60)]
     service.create_many((tid, {}) for tid in ids)
     service.fire_many([Command(tid, "start") for tid in ids], context())
     rng = random.Random(99)
     for _ in range(10):
         proc = spawn("drain", url, "night-1", "busy", "finish", 3)
-        kill_after(proc, rng.randint(1, 40), rng.uniform(0, 0.05))
+        kill_after(proc, rng.randint(1, 50), rng.uniform(0, 0.02))
         for tid in ids:
             t = service.get(tid)
             keyed = [r for r in service.history(tid) if r.idempotency_key == f"night-1:{tid}"]
@@ -274,7 +274,7 @@ def test_killed_drain_workers_resume_to_completion(service: TerminalService, url
 def test_parallel_drain_takes_no_terminal_twice(
     service: TerminalService, url: str, event: str, state: str
 ) -> None:
-    ids = [f"W{i:03d}" for i in range(150)]
+    ids = [f"W{i:03d}" for i in range(90)]
     service.create_many((tid, {}) for tid in ids)
     service.fire_many([Command(tid, "start") for tid in ids], context())
     procs = [spawn("drain", url, "settle-1", "busy", event, 5) for _ in range(3)]
