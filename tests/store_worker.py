@@ -15,7 +15,7 @@ Modes:
   each accepted event and ``{"conflict": id}`` for each lost race.
 * ``deliver URL PLAN [BATCH]``: fire every command of the JSON file ``PLAN``
   (``[[id, event, payload, key], ...]``) with ``iter_fire_many`` in batches of
-  ``BATCH`` (0: one ``fire`` each); print ``{"done": n}`` after each outcome
+  ``BATCH`` (0: one ``fire`` each), retrying lost races; print ``{"done": n}`` after each outcome
   and ``{"finished": n}`` at the end.
 * ``drain URL RUN STATE EVENT BATCH``: drain ``STATE`` with ``EVENT`` under
   ``RUN``; print ``{"decided": id}`` each time the lifecycle decides for a
@@ -72,7 +72,8 @@ def deliver(url: str, plan: str, batch: int) -> None:
     """Fire every command of a plan file, reporting progress after each outcome."""
     rows = json.loads(Path(plan).read_text(encoding="utf-8"))
     store = SQLStore(url)
-    svc = TerminalService(counter_lifecycle(), store)
+    # a consumer of an at-least-once queue retries the races it loses to its peers
+    svc = TerminalService(counter_lifecycle(), store, retry=RetryPolicy(attempts=100))
     ctx = context()
     done = 0
     try:

@@ -31,9 +31,12 @@ from store_world import ci, context, counter_lifecycle, pg_reachable, pg_schema,
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 DB_SETTINGS = settings(
+    max_examples=min(settings.default.max_examples, 25),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     deadline=None,
 )
+"""Every example writes to a real database: at most 25 of them (the thorough profile's
+2,000 are for the in-memory properties)."""
 
 
 @pytest.fixture(params=BACKENDS)
@@ -272,8 +275,17 @@ def test_killed_drain_workers_resume_to_completion(service: TerminalService, url
     ("event", "state"), [("finish", "idle"), ("bump", "busy")], ids=["moves", "stays"]
 )
 def test_parallel_drain_takes_no_terminal_twice(
-    service: TerminalService, url: str, event: str, state: str
+    service: TerminalService, url: str, event: str, state: str, request: pytest.FixtureRequest
 ) -> None:
+    if event == "bump" and url.startswith("postgresql"):
+        # Known store bug (reported to the store branch): when the drained event leaves the
+        # terminal in the drained state, a worker whose claim query started before another
+        # worker committed locks the just-released row (SKIP LOCKED only skips rows locked
+        # *now*), PostgreSQL rechecks `state = ?` on the new row version but not the
+        # NOT EXISTS on the run's key, so the terminal is decided a second time; the history
+        # insert then hits the unique key and drain() raises ConcurrencyConflict. It is a
+        # race, so it does not fail every time.
+        request.applymarker(pytest.mark.xfail(strict=False, reason="store: drain re-takes"))
     ids = [f"W{i:03d}" for i in range(90)]
     service.create_many((tid, {}) for tid in ids)
     service.fire_many([Command(tid, "start") for tid in ids], context())
@@ -354,8 +366,9 @@ def test_hostile_strings_read_back_intact_or_are_refused_with_a_typed_error(
         # refused: a caller error, typed, for a value a store may refuse; nothing stored
         assert isinstance(error, InvalidInput), repr(error)
         assert refusable(tid) or refusable(text), f"refused a storable value: {error!r}"
-        _, missing = attempt(lambda: service.get(tid))
-        assert isinstance(missing, TerminalNotFound | InvalidInput), repr(missing)
+        if "\x00" not in tid:  # reading a NUL id: test_reading_a_nul_id_is_a_caller_error
+            _, missing = attempt(lambda: service.get(tid))
+            assert isinstance(missing, TerminalNotFound), repr(missing)
         return
     stored = service.get(tid)
     assert (stored.id, stored.state, stored.version) == (tid, "idle", 0)
@@ -386,15 +399,67 @@ def test_hostile_strings_read_back_intact_or_are_refused_with_a_typed_error(
 
 
 @DB_SETTINGS
-@given(tid=HOSTILE)
+@given(tid=HOSTILE.filter(lambda v: "\x00" not in v))
 def test_hostile_unknown_ids_are_typed_errors(service: TerminalService, tid: str) -> None:
     for call in (
         lambda: service.get(tid),
         lambda: service.history(tid),
+        lambda: service.verify(tid),
         lambda: service.fire(tid, "bump", context({"amount": 1})),
     ):
         with pytest.raises((TerminalNotFound, InvalidInput)):
             call()
+
+
+@pytest.mark.parametrize("tid", ["\x00", "T1\x00", "\x00'; --"])
+@pytest.mark.parametrize("call", ["get", "history", "verify", "fire"])
+def test_reading_a_nul_id_is_a_caller_error(
+    service: TerminalService, url: str, tid: str, call: str, request: pytest.FixtureRequest
+) -> None:
+    if url.startswith("postgresql") and call != "fire":
+        # Known store bug (reported to the store branch): only writes check ids; a read
+        # sends the NUL to PostgreSQL, whose DataError comes back as StoreUnavailable
+        # ("database error: PostgreSQL text fields cannot contain NUL"), which tells the
+        # caller the database is down and invites retries, for a malformed argument.
+        request.applymarker(pytest.mark.xfail(strict=True, reason="store: NUL id read"))
+    service.create("T1", {})
+    do = {
+        "get": lambda: service.get(tid),
+        "history": lambda: service.history(tid),
+        "verify": lambda: service.verify(tid),
+        "fire": lambda: service.fire(tid, "bump", context({"amount": 1})),
+    }[call]
+    with pytest.raises((InvalidInput, TerminalNotFound)):
+        do()
+    assert service.get("T1").version == 0
+
+
+@pytest.mark.parametrize("field", ["terminal_id", "idempotency_key"])
+def test_very_long_ids_and_keys_are_stored_or_refused_as_caller_errors(
+    service: TerminalService, url: str, field: str, request: pytest.FixtureRequest
+) -> None:
+    if url.startswith("postgresql"):
+        # Known store bug (reported to the store branch): ids and keys are btree-indexed and
+        # PostgreSQL refuses index rows over ~8 kB (2.7 kB uncompressed); the store passes
+        # the error on as StoreUnavailable ("index row requires 9016 bytes") instead of
+        # refusing the value as InvalidInput (or documenting and checking a length limit).
+        request.applymarker(pytest.mark.xfail(strict=True, reason="store: long id on PG"))
+    rng = random.Random(3)
+    long = "".join(chr(rng.randint(0x4E00, 0x9FFF)) for _ in range(3000))  # 9,000 UTF-8 bytes
+    tid, key = (long, "k1") if field == "terminal_id" else ("T1", long)
+    created, error = attempt(lambda: service.create(tid, {}))
+    if error is None:
+        out, error = attempt(
+            lambda: service.fire(tid, "bump", context({"amount": 2}), idempotency_key=key)
+        )
+    if error is not None:
+        assert isinstance(error, InvalidInput), repr(error)
+        return
+    assert created.id == tid
+    assert out.ok
+    [record] = service.history(tid)
+    assert (record.terminal_id, record.idempotency_key) == (tid, key)
+    assert service.get(tid).data["total"] == 2
 
 
 def test_duplicate_hostile_id_is_terminal_exists(service: TerminalService) -> None:
