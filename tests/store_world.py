@@ -29,9 +29,6 @@ from typing import Any
 import posflow
 from posflow import Lifecycle, State, Terminal, Transition
 
-PG_URL = os.environ.get("POSFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-"""The PostgreSQL the proofs use (trust auth); each test gets a schema of its own."""
-
 REFUSED = posflow.reason_spec(
     "guard.proof_refused",
     retryable=False,
@@ -90,26 +87,7 @@ def context(payload: Mapping[str, Any] | None = None, actor: str = "proof") -> p
     return posflow.Context(payload or {}, actor=actor, clock=posflow.ports.FrozenClock())
 
 
-# -- databases --------------------------------------------------------------------------
-
-
-def ci() -> bool:
-    """Whether the suite runs in CI, where a missing PostgreSQL is a failure."""
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def pg_reachable() -> str | None:
-    """``None`` when PostgreSQL answers, else why it does not."""
-    try:
-        import psycopg
-    except ImportError as exc:  # pragma: no cover - psycopg is in the dev extra
-        return f"psycopg is not installed: {exc}"
-    try:
-        with psycopg.connect(_libpq(PG_URL), connect_timeout=3) as conn:
-            conn.execute("select 1")
-    except psycopg.Error as exc:
-        return f"PostgreSQL at {PG_URL} is not reachable: {exc}"
-    return None
+# -- databases (reachability and CI rules: pg_support.py, conftest.py) --------------
 
 
 def _libpq(url: str) -> str:
@@ -117,8 +95,8 @@ def _libpq(url: str) -> str:
 
 
 @contextmanager
-def pg_schema() -> Iterator[str]:
-    """A fresh PostgreSQL schema; yields a store URL whose search_path is that schema.
+def pg_schema_url(pg_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema on ``pg_url``; yields a URL whose search_path is that schema.
 
     The schema is dropped afterwards, so concurrent test runs (other branches,
     other agents) never see each other's tables.
@@ -126,13 +104,13 @@ def pg_schema() -> Iterator[str]:
     import psycopg
 
     name = f"proof_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_libpq(PG_URL), autocommit=True) as conn:
+    with psycopg.connect(_libpq(pg_url), autocommit=True) as conn:
         conn.execute(f'create schema "{name}"')
-    sep = "&" if "?" in PG_URL else "?"
+    sep = "&" if "?" in pg_url else "?"
     try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{name}"
+        yield f"{pg_url}{sep}options=-csearch_path%3D{name}"
     finally:
-        with psycopg.connect(_libpq(PG_URL), autocommit=True) as conn:
+        with psycopg.connect(_libpq(pg_url), autocommit=True) as conn:
             conn.execute(f'drop schema if exists "{name}" cascade')
 
 

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from posflow.errors import InvalidInput, PosflowError, TerminalExists, TerminalNotFound
 from posflow.store import Command, SQLStore, TerminalService
 from store_harness import collect, collect_all, kill_after, spawn
-from store_world import ci, context, counter_lifecycle, pg_reachable, pg_schema, sqlite_url
+from store_world import context, counter_lifecycle, pg_schema_url, sqlite_url
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 DB_SETTINGS = settings(
@@ -41,16 +41,15 @@ DB_SETTINGS = settings(
 
 @pytest.fixture(params=BACKENDS)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database URL with no posflow schema yet, on each backend."""
+    """A database URL with no posflow schema yet, on each backend.
+
+    PostgreSQL URLs carry ``options=-csearch_path=<schema>`` so that worker
+    processes, which get nothing but the URL, use this test's own schema.
+    """
     if request.param == "sqlite":
         yield sqlite_url(tmp_path)
         return
-    problem = pg_reachable()
-    if problem is not None:
-        if ci():
-            pytest.fail(f"CI=true and {problem}")
-        pytest.skip(problem)
-    with pg_schema() as pg:
+    with pg_schema_url(request.getfixturevalue("postgres_url")) as pg:
         yield pg
 
 
