@@ -380,6 +380,25 @@ def goals(rates: Mapping[tuple[str, str], float]) -> dict[str, tuple[float, floa
     return out
 
 
+def choose_backends(
+    names: Sequence[str], tmp: Path, pg_url: str, skipped: dict[str, str]
+) -> list[Backend]:
+    """The backends asked for; an unreachable PostgreSQL is noted in ``skipped``."""
+    backends: list[Backend] = []
+    for name in names:
+        if name == "sqlite":
+            backends.append(SQLiteBackend(tmp))
+        elif name == "postgresql":
+            problem = postgres_problem(pg_url)
+            if problem is None:
+                backends.append(PostgresBackend(pg_url))
+            else:
+                skipped[name] = problem
+        else:
+            raise SystemExit(f"unknown backend {name!r}")
+    return backends
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fires", type=int, default=5000, help="fires per measurement")
@@ -405,18 +424,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     rates: dict[tuple[str, str], float] = {}
     skipped: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="posflow-bench-") as tmp:
-        backends: list[Backend] = []
-        for name in args.backends.split(","):
-            if name == "sqlite":
-                backends.append(SQLiteBackend(Path(tmp)))
-            elif name == "postgresql":
-                problem = postgres_problem(args.pg_url)
-                if problem is None:
-                    backends.append(PostgresBackend(args.pg_url))
-                else:
-                    skipped[name] = problem
-            else:
-                raise SystemExit(f"unknown backend {name!r}")
+        backends = choose_backends(args.backends.split(","), Path(tmp), args.pg_url, skipped)
         for backend in backends:
             for mode in MODES:
                 samples = [
