@@ -101,6 +101,7 @@ class TerminalMachine(RuleBasedStateMachine):
         )
         self.initial: dict[str, Mapping[str, Any]] = {}
         for tid in self.terminal_ids:
+            self.world.enrol(tid)
             data = dict(self.initial_data(tid))
             self.service.create(tid, data)
             self.initial[tid] = data
@@ -149,7 +150,7 @@ class TerminalMachine(RuleBasedStateMachine):
         options = [st.sampled_from(self.lifecycle.events)]
         allowed = self.lifecycle.allowed_events(terminal.state)
         if allowed:  # weigh the walk towards events that can happen, so that it gets somewhere
-            options += [st.sampled_from(allowed)] * 3
+            options += [st.sampled_from(allowed)] * 6
         if self.unknown_events:
             options.append(st.just(UNKNOWN_EVENT))
         return data.draw(st.one_of(options), label="event")

@@ -149,7 +149,11 @@ class World:
         self.inventory.add_device(Device(_SN, _MODEL))
         self.risk.set_score(_MERCHANT_ID, 720)
         self.accounts.add(SettlementAccount(_MERCHANT_ID, _ACCOUNT))
-        self.operators.add(self.terminal_id, _OPERATOR, _SECRET)
+        self.enrol(self.terminal_id)
+
+    def enrol(self, terminal_id: str) -> None:
+        """Let the world's operator sign ``terminal_id`` in too (operators are per terminal)."""
+        self.operators.add(terminal_id, _OPERATOR, _SECRET)
 
     @property
     def merchant_id(self) -> str:
