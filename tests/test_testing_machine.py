@@ -107,6 +107,8 @@ class TestCleanWorkflows:
         reached: set[str] = set()
 
         class Watching(TerminalMachine):
+            terminal_count = 1
+
             @invariant()
             def note(self) -> None:
                 reached.update(self.service.get(t).state for t in self.terminal_ids)

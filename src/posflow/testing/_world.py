@@ -15,6 +15,7 @@ import attrs
 from posflow._context import Context
 from posflow._default import default_lifecycle
 from posflow._lifecycle import Lifecycle
+from posflow._mask import redact
 from posflow._outcome import Outcome, Verdict
 from posflow._terminal import Terminal
 from posflow.errors import InvalidInput
@@ -88,6 +89,10 @@ def _merchant() -> dict[str, Any]:
     }
 
 
+def _masked(merchant: Mapping[str, Any]) -> str:
+    return repr(redact(merchant))
+
+
 _KINDS_ON_FILE: Final = (
     DocumentKind.BUSINESS_LICENCE,
     DocumentKind.ID_CARD_FRONT,
@@ -137,7 +142,7 @@ class World:
     operators: InMemoryOperatorDirectory = attrs.field(
         factory=lambda: InMemoryOperatorDirectory(cost=2**4)
     )
-    merchant: dict[str, Any] = attrs.field(factory=_merchant)
+    merchant: dict[str, Any] = attrs.field(factory=_merchant, repr=_masked)
 
     def __attrs_post_init__(self) -> None:
         today = self.clock.now().date()
