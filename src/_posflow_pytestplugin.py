@@ -8,7 +8,7 @@ The fixtures are documented in ``docs/testing.md``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -110,7 +110,7 @@ def posflow_context(
 
 
 @pytest.fixture
-def posflow_service(posflow_lifecycle: Lifecycle) -> Iterator[ServiceLike]:
+def posflow_service(posflow_lifecycle: Lifecycle) -> ServiceLike:
     """An in-memory service on ``posflow_lifecycle``, fresh for each test.
 
     A ``posflow.store.TerminalService`` over a ``MemoryStore`` when ``posflow.store``
@@ -118,4 +118,4 @@ def posflow_service(posflow_lifecycle: Lifecycle) -> Iterator[ServiceLike]:
     """
     from posflow.testing._fixtures import memory_service  # noqa: PLC0415
 
-    yield memory_service(posflow_lifecycle)
+    return memory_service(posflow_lifecycle)

@@ -69,7 +69,9 @@ class TestWorld:
 
     def test_enrolled_terminals_can_sign_in(self) -> None:
         world = World()
-        t = world.walk_to("activated", world.lifecycle.new_terminal("T-other", world.new_terminal().data))
+        t = world.walk_to(
+            "activated", world.lifecycle.new_terminal("T-other", world.new_terminal().data)
+        )
         assert world.fire(t, "sign_in").codes == ("session.operator_unknown",)
         world.enrol("T-other")
         assert world.fire(t, "sign_in").ok
@@ -202,7 +204,9 @@ class TestStrategies:
             draw()
 
     @given(doc=lifecycle_docs(), data=st.data())
-    def test_event_sequences_follow_the_table(self, doc: dict[str, Any], data: st.DataObject) -> None:
+    def test_event_sequences_follow_the_table(
+        self, doc: dict[str, Any], data: st.DataObject
+    ) -> None:
         lc = build(doc)
         start = data.draw(st.sampled_from(lc.states))
         events = data.draw(pst.event_sequences(lc, start=start, max_size=8))

@@ -266,8 +266,10 @@ class TestBrokenWorkflowsAreCaught:
             def make_lifecycle(self) -> Lifecycle:
                 return Lifecycle(
                     ["off", "on"],
-                    [Transition("start", "off", "on", conditions="kit.allowed")]
-                    + [Transition("stop", "on", "off")],
+                    [
+                        Transition("start", "off", "on", conditions="kit.allowed"),
+                        Transition("stop", "on", "off"),
+                    ],
                     "off",
                     guards=posflow.GuardRegistry.of(flaky),
                 )

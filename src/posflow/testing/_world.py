@@ -58,7 +58,7 @@ _SN: Final = "SN-world-0001"
 _MODEL: Final = "P300"
 _ACCOUNT: Final = "6222020200112233445"
 _OPERATOR: Final = "01"
-_SECRET: Final = "0000"
+_SECRET: Final = "0000"  # noqa: S105 - the test operator's password in a made-up world
 
 HAPPY_PAYLOADS: Final[Mapping[str, Mapping[str, Any]]] = {
     "ship": {"model": _MODEL, "sn": _SN},
@@ -400,4 +400,3 @@ def names_of(ports: Iterable[str]) -> tuple[str, ...]:
         if name not in PORT_NAMES:
             raise InvalidInput(f"{name!r} is not one of {', '.join(PORT_NAMES)}", field="ports")
     return out
-

@@ -73,16 +73,14 @@ def _fire(
     return outcome.ok, outcome.terminal, outcome.record
 
 
-@st.composite
 def walks(
-    draw: st.DrawFn,
     lifecycle: Lifecycle | None = None,
     *,
     context: ContextFactory | None = None,
     states: Iterable[str] | None = None,
     max_steps: int = 20,
     data: Mapping[str, Any] | None = None,
-) -> Walk:
+) -> st.SearchStrategy[Walk]:
     """A terminal driven through random events of ``lifecycle``, with its history.
 
     Each step picks an event that has a transition from the current state and
@@ -103,6 +101,18 @@ def walks(
         max_steps: the most random steps before heading for ``states``.
         data: the new terminal's data; the world's merchant when ``None``.
     """
+    return _walks(lifecycle, context, None if states is None else tuple(states), max_steps, data)
+
+
+@st.composite
+def _walks(
+    draw: st.DrawFn,
+    lifecycle: Lifecycle | None,
+    context: ContextFactory | None,
+    states: tuple[str, ...] | None,
+    max_steps: int,
+    data: Mapping[str, Any] | None,
+) -> Walk:
     world = World() if lifecycle is None else World(lifecycle=lifecycle)
     lc = world.lifecycle
     wanted = tuple(states) if states is not None else ()
@@ -136,7 +146,7 @@ def _head_for(
     for origin, trail in ((t, records), (start, [])):
         try:
             path = shortest_path(lc, origin.state, goal)
-        except Exception:  # noqa: BLE001 - not reachable from here: try from the start
+        except InvalidInput:  # not reachable from here: try from the start
             continue
         current, kept = origin, list(trail)
         for event in path:
@@ -206,14 +216,12 @@ def event_sequences(
     return out
 
 
-@st.composite
 def documents(
-    draw: st.DrawFn,
     *,
     kinds: Iterable[DocumentKind | str] | None = None,
     on: dt.date | None = None,
     valid: bool | None = None,
-) -> Document:
+) -> st.SearchStrategy[Document]:
     """A :class:`~posflow.ports.Document` with consistent dates.
 
     Args:
@@ -223,6 +231,13 @@ def documents(
             that does not (expired or not yet issued), ``None`` for either.
     """
     pool = sorted(DocumentKind(k) for k in (kinds if kinds is not None else DocumentKind))
+    return _documents(tuple(pool), on, valid)
+
+
+@st.composite
+def _documents(
+    draw: st.DrawFn, pool: tuple[DocumentKind, ...], on: dt.date | None, valid: bool | None
+) -> Document:
     kind = draw(st.sampled_from(pool), label="kind")
     day = on if on is not None else EPOCH.date()
     issued_offset = draw(st.integers(-3650, 30), label="issued")
@@ -271,7 +286,9 @@ def policies(draw: st.DrawFn) -> Policy:
     by_type = st.builds(DocumentsByType, enterprise=_kinds(), individual=_kinds(), micro=_kinds())
     regions = st.none() | st.frozensets(st.sampled_from(["110000", "310000", "440300", "510100"]))
     return Policy(
-        limits=LimitsByType(enterprise=draw(_limits()), individual=draw(_limits()), micro=draw(_limits())),
+        limits=LimitsByType(
+            enterprise=draw(_limits()), individual=draw(_limits()), micro=draw(_limits())
+        ),
         review_documents=draw(by_type),
         reapply_documents=draw(by_type),
         activation_documents=draw(_kinds(2)),
