@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 import attrs
@@ -13,6 +14,7 @@ from hypothesis.stateful import invariant, run_state_machine_as_test
 
 import posflow
 from posflow import Context, Lifecycle, Outcome, State, Terminal, Transition, Verdict
+from posflow.store import MemoryStore, SQLStore, TerminalService
 from posflow.testing import InvariantViolation, SimpleService, TerminalMachine
 
 CLEAN = settings(settings.default, max_examples=25, stateful_step_count=15)
@@ -279,3 +281,89 @@ class TestBrokenWorkflowsAreCaught:
     def test_a_clean_machine_would_not_have_raised(self) -> None:
         # the control for the cases above: the same machine with no bug passes
         run(SessionMachine, settings(BROKEN, max_examples=30))
+
+
+# -- the same machine over posflow.store ----------------------------------------------------
+
+
+class LossyStore(MemoryStore):
+    """Bug: every third history row is lost on the way out."""
+
+    def history(self, terminal_id: str) -> list[posflow.HistoryRecord]:
+        return [r for i, r in enumerate(super().history(terminal_id)) if i % 3 != 2]
+
+
+class StuckStore(MemoryStore):
+    """Bug: reads return the terminal as it was first stored, whatever was saved since."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first: dict[str, Terminal] = {}
+
+    def get(self, terminal_id: str) -> Terminal:
+        return self.first.setdefault(terminal_id, super().get(terminal_id))
+
+
+class TestOverAStore:
+    def test_the_default_lifecycle_over_a_memory_store(self) -> None:
+        class OverMemory(TerminalMachine):
+            def make_store(self) -> Any:
+                return MemoryStore()
+
+        run(OverMemory, CLEAN)
+
+    def test_the_machine_drives_a_terminal_service(self) -> None:
+        services: list[object] = []
+
+        class Noting(TerminalMachine):
+            def make_store(self) -> Any:
+                return MemoryStore()
+
+            @invariant()
+            def note(self) -> None:
+                services.append(self.service)
+
+        run(Noting, settings(CLEAN, max_examples=2, stateful_step_count=2))
+        assert services
+        assert all(isinstance(s, TerminalService) for s in services)
+
+    def test_a_workflow_of_our_own_over_sqlite(self, tmp_path: Path) -> None:
+        made = iter(range(10**6))
+
+        class OverSQLite(SessionMachine):
+            def make_service(self, lifecycle: Lifecycle) -> Any:
+                return TerminalService(lifecycle, self.make_store())
+
+            def make_store(self) -> Any:
+                store = SQLStore(f"sqlite:///{tmp_path}/run{next(made)}.db")
+                store.create_schema()
+                return store
+
+        run(OverSQLite, settings(CLEAN, max_examples=8, stateful_step_count=10))
+
+    def test_the_default_lifecycle_over_sqlite(self, tmp_path: Path) -> None:
+        made = iter(range(10**6))
+
+        class OverSQLite(TerminalMachine):
+            terminal_count = 1
+
+            def make_store(self) -> Any:
+                store = SQLStore(f"sqlite:///{tmp_path}/default{next(made)}.db")
+                store.create_schema()
+                return store
+
+        run(OverSQLite, settings(CLEAN, max_examples=4, stateful_step_count=25))
+
+    def test_a_store_that_loses_history_rows(self) -> None:
+        class Lossy(SessionMachine):
+            def make_service(self, lifecycle: Lifecycle) -> Any:
+                return TerminalService(lifecycle, LossyStore())
+
+        assert caught(Lossy).invariant == "history_replays"
+
+    def test_a_store_that_does_not_show_what_was_saved(self) -> None:
+        class Stuck(TerminalMachine):
+            def make_store(self) -> Any:
+                return StuckStore()
+
+        assert caught(Stuck).invariant == "service_keeps_outcome"
