@@ -347,3 +347,21 @@ class TestMasking:
         text = repr(world)
         for key in ("contact_phone", "legal_rep_id_number", "settlement_account"):
             assert str(world.merchant[key]) not in text, key
+
+
+class TestDocstrings:
+    @pytest.mark.parametrize(
+        "module",
+        [
+            "posflow.testing._world",
+            "posflow.testing._service",
+            "posflow.testing.strategies",
+        ],
+    )
+    def test_the_examples_in_the_docstrings_run(self, module: str) -> None:
+        import doctest
+        import importlib
+
+        result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+        assert result.attempted > 0
+        assert result.failed == 0

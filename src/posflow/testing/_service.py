@@ -99,7 +99,11 @@ class SimpleService:
             raise TerminalNotFound(terminal_id) from None
 
     def fire(
-        self, terminal_id: str, event: str, ctx: Context, idempotency_key: str | None = None
+        self,
+        terminal_id: str,
+        event: str,
+        ctx: Context | None = None,
+        idempotency_key: str | None = None,
     ) -> Outcome:
         """Fire ``event``, keep the new terminal and append the attempt to the history."""
         outcome = self.lifecycle.fire(

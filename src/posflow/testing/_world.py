@@ -118,7 +118,7 @@ class World:
     >>> t = world.walk_to("signed_in")
     >>> t.state, t.version
     ('signed_in', 5)
-    >>> world.fire(t, "record_sale", amount=500).terminal.data["batch_total"]
+    >>> world.fire(t, "record_sale", amount=500).terminal.data["batch"]["total"]
     500
 
     Attributes:

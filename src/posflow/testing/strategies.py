@@ -174,7 +174,7 @@ def terminals(
     >>> from posflow.testing import strategies as pst
     >>> @given(pst.terminals(states=["signed_in", "settled"]))
     ... def test_a_session_is_open(t):
-    ...     assert t.data["session"]["operator"] == "01"
+    ...     assert t.data["operator"] == "01"
     >>> test_a_session_is_open()
     """
     return walks(lifecycle, context=context, states=states, max_steps=max_steps, data=data).map(
