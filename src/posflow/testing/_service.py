@@ -59,7 +59,7 @@ class SimpleService:
     >>> svc.create("T1").state
     'applied'
     >>> svc.fire("T1", "review").codes[:1]
-    ('documents.application_form_incomplete',)
+    ('documents.application_field_missing',)
     >>> [r.event for r in svc.history("T1")], svc.get("T1").version
     (['review'], 0)
 
