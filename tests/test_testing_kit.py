@@ -240,6 +240,14 @@ class TestStrategies:
         if doc.expires is not None and doc.issued is not None:
             assert doc.expires >= doc.issued
 
+    def test_documents_are_asked_for_by_kind_and_day(self) -> None:
+        with pytest.raises(InvalidInput, match="kinds"):
+            pst.documents(kinds=["passport_photo"])
+        with pytest.raises(InvalidInput, match="kinds"):
+            pst.documents(kinds=[])
+        with pytest.raises(InvalidInput, match="on="):
+            pst.documents(valid=True)
+
     @given(pst.documents())
     def test_documents_of_any_kind(self, doc: posflow.ports.Document) -> None:
         bills = {DocumentKind.UTILITY_BILLS, DocumentKind.BANK_STATEMENT}
