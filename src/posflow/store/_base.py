@@ -161,6 +161,10 @@ class Store(Protocol):
         """How many terminals are in each state (states with none are absent)."""
         ...
 
+    def snapshot(self, terminal_id: str) -> tuple[Terminal, int, list[HistoryRecord]]:
+        """The terminal, its stored history length and its history, read together."""
+        ...
+
     def scan(
         self, after: str | None, limit: int
     ) -> list[tuple[Terminal, int, list[HistoryRecord]]]:

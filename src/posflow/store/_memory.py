@@ -85,6 +85,12 @@ class MemoryStore:
             self._row(terminal_id)
             return list(self._history.get(terminal_id, ()))
 
+    def snapshot(self, terminal_id: str) -> tuple[Terminal, int, list[HistoryRecord]]:
+        """The terminal, its stored history length and its history, read together."""
+        with self._lock:
+            row = self._row(terminal_id)
+            return row.terminal, row.seq, list(self._history.get(terminal_id, ()))
+
     def counts(self) -> dict[str, int]:
         """How many terminals are in each state."""
         out: dict[str, int] = {}

@@ -635,29 +635,32 @@ class TerminalService:
             TerminalNotFound: no such terminal.
         """
         try:
-            terminal = self._store.get(terminal_id)
-            records = self._store.history(terminal_id)
+            terminal, seq, records = self._store.snapshot(terminal_id)
         except CorruptRecord as exc:
             return Discrepancy(terminal_id, (str(exc),))
-        return self._compare(terminal, len(records), records)
+        return self._compare(terminal, seq, records)
 
     def verify_all(self, *, page: int = 500) -> list[Discrepancy]:
-        """Every terminal whose stored row disagrees with its history, in id order."""
+        """Every terminal whose stored row disagrees with its history, in id order.
+
+        Rows that cannot be decoded are reported too (with ``stored=None``), and
+        the check goes on after them.
+        """
         found: list[Discrepancy] = []
         after: str | None = None
         while True:
             try:
                 items = self._store.scan(after, page)
+                cursor = items[-1][0].id if items else after
             except CorruptRecord as exc:
-                # find the broken terminal(s) one by one and carry on after them
-                items = self._scan_carefully(after, page, found, exc)
-            if not items:
-                return found
+                items, cursor = self._scan_carefully(after, page, found, exc)
             for terminal, seq, records in items:
                 d = self._compare(terminal, seq, records)
                 if d is not None:
                     found.append(d)
-            after = items[-1][0].id
+            if cursor == after:
+                return found
+            after = cursor
 
     def _scan_carefully(
         self,
@@ -665,27 +668,24 @@ class TerminalService:
         page: int,
         found: list[Discrepancy],
         exc: CorruptRecord,
-    ) -> list[tuple[Terminal, int, list[HistoryRecord]]]:
+    ) -> tuple[list[tuple[Terminal, int, list[HistoryRecord]]], str | None]:
+        """Scan a page that holds a corrupt row one terminal at a time, reporting the bad ones."""
         items: list[tuple[Terminal, int, list[HistoryRecord]]] = []
         cursor = after
         for _ in range(page):
             try:
                 one = self._store.scan(cursor, 1)
             except CorruptRecord as err:
-                tid = err.terminal_id
-                if tid is None or (cursor is not None and tid <= cursor):
-                    raise exc from err
-                found.append(Discrepancy(tid, (str(err),)))
-                cursor = tid
+                if err.terminal_id is None or err.terminal_id == cursor:
+                    raise exc from err  # cannot tell which row: stop rather than loop
+                found.append(Discrepancy(err.terminal_id, (str(err),)))
+                cursor = err.terminal_id
                 continue
             if not one:
                 break
             items.extend(one)
             cursor = one[0][0].id
-        if not items and cursor != after:
-            # only broken rows in this page: continue after them
-            return self._scan_carefully(cursor, page, found, exc)
-        return items
+        return items, cursor
 
     def _compare(
         self, terminal: Terminal, seq: int, records: Sequence[HistoryRecord]

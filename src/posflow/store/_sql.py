@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import re
+import weakref
 from collections.abc import Callable, Collection, Sequence
 from types import MappingProxyType, TracebackType
 from typing import Any
@@ -199,6 +201,9 @@ class SQLStore:
             self._param = "%s"
             sa.event.listen(engine, "connect", _postgres_setup(schema))
         self._prepare_statements()
+        # a forked child must not share the parent's pooled connections
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _forget_pool(ref))
 
     # -- statements ----------------------------------------------------------------------
 
@@ -483,6 +488,17 @@ class SQLStore:
         result: list[HistoryRecord] = self._read(run)
         return result
 
+    def snapshot(self, terminal_id: str) -> tuple[Terminal, int, list[HistoryRecord]]:
+        """The terminal, its stored history length and its history, in one read transaction."""
+
+        def run(cur: Any) -> tuple[Terminal, int, list[HistoryRecord]]:
+            terminal, seq = self._terminal_row(cur, terminal_id)
+            cur.execute(self._history_of, (terminal_id,))
+            return terminal, seq, [self._record(terminal_id, r, r[10]) for r in cur.fetchall()]
+
+        result: tuple[Terminal, int, list[HistoryRecord]] = self._read(run)
+        return result
+
     def counts(self) -> dict[str, int]:
         """How many terminals are in each state."""
 
@@ -563,6 +579,13 @@ class SQLStore:
         _setattr(rec, "idempotency_key", key)
         _setattr(rec, "changes", MappingProxyType(c))
         return rec
+
+
+def _forget_pool(ref: weakref.ref[SQLStore]) -> None:
+    """In a forked child: drop the inherited pool without closing the parent's connections."""
+    store = ref()
+    if store is not None:
+        store.engine.dispose(close=False)
 
 
 def _first_line(exc: BaseException) -> str:
