@@ -382,6 +382,26 @@ class TestOverAStore:
 
         run(OverSQLite, settings(CLEAN, max_examples=4, stateful_step_count=25))
 
+    @pytest.mark.postgres
+    def test_a_workflow_of_our_own_over_postgresql(self, postgres_url: str, pg_schema: str) -> None:
+        stores: list[SQLStore] = []
+
+        class OverPostgreSQL(SessionMachine):
+            def make_service(self, lifecycle: Lifecycle) -> Any:
+                while stores:  # one run at a time: the previous run's store is done
+                    stores.pop().close()
+                store = SQLStore(postgres_url, schema=pg_schema)
+                store.drop_schema()
+                store.create_schema()
+                stores.append(store)
+                return TerminalService(lifecycle, store)
+
+        try:
+            run(OverPostgreSQL, settings(CLEAN, max_examples=4, stateful_step_count=10))
+        finally:
+            for store in stores:
+                store.close()
+
     def test_a_store_that_loses_history_rows(self) -> None:
         class Lossy(SessionMachine):
             def make_service(self, lifecycle: Lifecycle) -> Any:
