@@ -442,3 +442,14 @@ class TestServiceFixtureFallback:
         assert _fixtures.has_store()
         monkeypatch.setattr(_fixtures, "has_store", lambda: False)
         assert isinstance(_fixtures.memory_service(DEFAULT), SimpleService)
+
+
+class TestPublicNames:
+    def test_every_exported_name_exists_and_is_documented(self) -> None:
+        import posflow.testing as kit
+
+        for module in (kit, pst):
+            for name in module.__all__:
+                value = getattr(module, name)
+                if callable(value) or isinstance(value, type):
+                    assert (value.__doc__ or "").strip(), f"{module.__name__}.{name}"
