@@ -21,6 +21,7 @@ from posflow.errors import (
     InvalidInput,
     PosflowError,
     ReplayError,
+    TerminalExists,
     TerminalNotFound,
 )
 from posflow.store._base import (
@@ -262,8 +263,6 @@ class TerminalService:
         for terminal_id, data in items:
             check_text(terminal_id, "terminal_id")
             if terminal_id in seen:
-                from posflow.errors import TerminalExists  # noqa: PLC0415
-
                 raise TerminalExists(terminal_id)
             seen.add(terminal_id)
             batch.append(new(terminal_id, data))
