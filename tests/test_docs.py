@@ -29,10 +29,18 @@ def _mermaid_blocks(text: str) -> list[str]:
 
 
 def _fences(path: Path) -> list[tuple[str, str, str]]:
-    """``(language, title, body)`` of every fenced block of a page, in order."""
+    """``(language, title, body)`` of every fenced block of a page, in order.
+
+    Each body is preceded by blank lines up to its place in the page, so that a
+    traceback from it names the page's own line numbers.
+    """
+    text = path.read_text(encoding="utf-8")
     out = []
-    for lang, info, body in FENCE.findall(path.read_text(encoding="utf-8")):
+    for match in FENCE.finditer(text):
+        lang, info, body = match.groups()
         title = TITLE.search(info)
+        if not title:
+            body = "\n" * text.count("\n", 0, match.start(3)) + body
         out.append((lang, title.group(1) if title else "", body))
     return out
 
