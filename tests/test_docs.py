@@ -122,7 +122,9 @@ class TestFaq:
         assert section.count(">>> ") >= 3
 
     def test_every_code_it_shows_is_one_posflow_gives(self) -> None:
-        shown = set(re.findall(r"'((?:documents|compliance|stock|session|settlement)\.\w+)'", self.text))
+        shown = set(
+            re.findall(r"'((?:documents|compliance|stock|session|settlement)\.\w+)'", self.text)
+        )
         assert shown
         assert shown <= set(posflow.default_catalogue())
 
