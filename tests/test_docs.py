@@ -166,4 +166,3 @@ def test_the_python_blocks_of_each_page_run(
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
     for script in _scripts(page):
         exec(compile(script, str(page), "exec"), namespace)  # noqa: S102 - the docs' own examples
-
