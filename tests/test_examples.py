@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCRIPTS = sorted(EXAMPLES.glob("*.py"))
-OWN_RUN = {"property_testing"}
+OWN_RUN = {"property_testing", "fastapi_service"}
 """Examples whose ``main()`` a class below runs (once is enough: they take seconds)."""
 
 
@@ -127,3 +129,106 @@ class TestPropertyTesting:
         monkeypatch.setattr(module, "LIFECYCLE", Leaky())
         with pytest.raises(AssertionError):
             module.step(module.fresh(), "give_back", {})
+
+
+class TestFastAPIService:
+    """The FastAPI example, called over HTTP through FastAPI's test client."""
+
+    @pytest.fixture
+    def client(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+        module = _load(EXAMPLES / "fastapi_service.py", monkeypatch)
+        self.module = module
+        with module.demo_client(tmp_path) as client:
+            created = client.post("/terminals", json={"id": "T-0001", "merchant": module.MERCHANT})
+            assert created.status_code == 201
+            yield client
+
+    def _walk_to_signed_in(self, client: Any) -> None:
+        for event in ("review", "ship", "receive", "activate", "sign_in"):
+            payload = dict(self.module.PAYLOADS.get(event, {}))
+            response = client.post(f"/terminals/T-0001/events/{event}", json={"payload": payload})
+            assert response.status_code == 200, response.json()
+
+    def test_main_runs_on_a_sqlite_file(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        out = _run("fastapi_service", monkeypatch, capsys)
+        assert "POST /terminals (same id) -> 409" in out
+        assert "record_sale, sent twice -> versions 6 and 6" in out
+        assert "session.operator_password_wrong | 操作员 01 的密码错误。" in out
+
+    def test_a_terminal_is_created_once_and_read_back(self, client: Any) -> None:
+        assert client.get("/terminals/T-0001").json() == {
+            "id": "T-0001",
+            "state": "applied",
+            "version": 0,
+        }
+        again = client.post("/terminals", json={"id": "T-0001", "merchant": {"id": "M-9"}})
+        assert again.status_code == 409
+
+    def test_an_accepted_event_moves_the_stored_terminal(self, client: Any) -> None:
+        response = client.post("/terminals/T-0001/events/review", json={"actor": "ops-7"})
+        assert response.status_code == 200
+        body = response.json()
+        assert body["ok"] is True
+        assert body["reasons"] == []
+        assert body["terminal"] == {"id": "T-0001", "state": "reviewed", "version": 1}
+        assert client.get("/terminals/T-0001").json()["state"] == "reviewed"
+        (record,) = client.get("/terminals/T-0001/history").json()
+        assert (record["event"], record["actor"], record["to_state"]) == (
+            "review",
+            "ops-7",
+            "reviewed",
+        )
+
+    def test_a_refusal_is_a_409_with_every_reason_in_the_asked_language(self, client: Any) -> None:
+        self._walk_to_signed_in(client)
+        client.post("/terminals/T-0001/events/record_sale", json={"payload": {"amount": 500}})
+        for lang, text in [("en", "password"), ("zh-CN", "密码")]:
+            response = client.post(
+                "/terminals/T-0001/events/sign_out",
+                json={"payload": {"password": "9999"}},
+                headers={"Accept-Language": lang},
+            )
+            assert response.status_code == 409
+            body = response.json()
+            assert body["ok"] is False
+            assert body["retryable"] is False
+            assert [r["code"] for r in body["reasons"]] == [
+                "session.unsettled_batch",
+                "session.operator_password_wrong",
+            ]
+            assert text in body["reasons"][1]["message"]
+            assert body["reasons"][1]["guard"] == "session.operator_valid"
+        assert client.get("/terminals/T-0001").json()["state"] == "signed_in"
+
+    def test_a_retried_request_with_the_same_idempotency_key_counts_once(self, client: Any) -> None:
+        self._walk_to_signed_in(client)
+        sale = {"json": {"payload": {"amount": 700}}, "headers": {"Idempotency-Key": "k-1"}}
+        first = client.post("/terminals/T-0001/events/record_sale", **sale).json()
+        second = client.post("/terminals/T-0001/events/record_sale", **sale).json()
+        assert first["terminal"]["version"] == second["terminal"]["version"] == 6
+        sales = [
+            r for r in client.get("/terminals/T-0001/history").json() if r["event"] == "record_sale"
+        ]
+        assert len(sales) == 1
+
+    def test_explain_lists_the_events_allowed_now_and_why_not(self, client: Any) -> None:
+        body = client.get("/terminals/T-0001/explain", headers={"Accept-Language": "zh"}).json()
+        assert body["terminal"]["state"] == "applied"
+        assert set(body["events"]) == {"review", "reject"}
+        assert body["events"]["review"] == []
+
+    def test_unknown_terminals_and_bad_input_are_404_and_422(self, client: Any) -> None:
+        assert client.get("/terminals/T-404").status_code == 404
+        assert client.post("/terminals/T-404/events/review").status_code == 404
+        assert client.get("/terminals/T-404/explain").status_code == 404
+        assert client.post("/terminals", json={"id": "", "merchant": {}}).status_code == 422
+        bad = client.post("/terminals/T-0001/events/review", json={"payload": [1, 2]})
+        assert bad.status_code == 422
+
+    def test_history_keeps_no_password_or_account_in_clear(self, client: Any) -> None:
+        self._walk_to_signed_in(client)
+        text = client.get("/terminals/T-0001/history").text
+        assert "6222020200112233445" not in text
+        assert '"0000"' not in text
