@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import re
+import weakref
 from collections.abc import Callable, Collection, Sequence
 from types import MappingProxyType, TracebackType
 from typing import Any
@@ -199,6 +201,9 @@ class SQLStore:
             self._param = "%s"
             sa.event.listen(engine, "connect", _postgres_setup(schema))
         self._prepare_statements()
+        # a forked child must not share the parent's pooled connections
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _forget_pool(ref))
 
     # -- statements ----------------------------------------------------------------------
 
@@ -574,6 +579,13 @@ class SQLStore:
         _setattr(rec, "idempotency_key", key)
         _setattr(rec, "changes", MappingProxyType(c))
         return rec
+
+
+def _forget_pool(ref: weakref.ref[SQLStore]) -> None:
+    """In a forked child: drop the inherited pool without closing the parent's connections."""
+    store = ref()
+    if store is not None:
+        store.engine.dispose(close=False)
 
 
 def _first_line(exc: BaseException) -> str:
