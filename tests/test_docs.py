@@ -10,6 +10,8 @@ have been written first.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -164,5 +166,30 @@ def test_the_python_blocks_of_each_page_run(
             (tmp_path / title).write_text(body, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
-    for script in _scripts(page):
-        exec(compile(script, str(page), "exec"), namespace)  # noqa: S102 - the docs' own examples
+    for i, script in enumerate(_scripts(page)):
+        if TEST_FUNCTION.search(script):
+            _run_as_pytest_module(script, tmp_path / f"test_{page.stem}_{i}.py")
+        else:
+            exec(compile(script, str(page), "exec"), namespace)  # noqa: S102 - the docs' own examples
+
+
+TEST_FUNCTION = re.compile(r"^def (test_\w+)\(", re.M)
+
+
+def _run_as_pytest_module(script: str, path: Path) -> None:
+    """A block that shows pytest tests is a test module: pytest runs it, and all must pass.
+
+    It runs in a fresh pytest process in the scratch directory, with the plugins
+    installed (posflow's own included) and none of this repository's settings.
+    """
+    path.write_text(script, encoding="utf-8")
+    tests = TEST_FUNCTION.findall(script)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", path.name],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{len(tests)} passed" in result.stdout, result.stdout
