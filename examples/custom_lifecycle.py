@@ -54,14 +54,15 @@ def merchant(merchant_id: str, region: str) -> dict[str, str]:
     }
 
 
-def branch_ports() -> Ports:
-    """The bank's systems, as posflow's in-memory ports."""
+def branch_ports(terminal_ids: tuple[str, ...] = ("T-42",)) -> Ports:
+    """The bank's systems, as posflow's in-memory ports (operator 01 on each terminal)."""
     documents = InMemoryDocumentVault()
     kinds = ("id_card_front", "id_card_back", "settlement_account", "lease_contract")
     for merchant_id in ("M-42", "M-43"):
         documents.add(merchant_id, *(Document(kind) for kind in kinds))
     operators = InMemoryOperatorDirectory(cost=2**4)  # cheap hashing for an example
-    operators.add("T-42", "01", "2468")
+    for terminal_id in terminal_ids:
+        operators.add(terminal_id, "01", "2468")
     return Ports(
         documents=documents,
         inventory=InMemoryInventory([DeviceModel("P300")], [Device("SN-42", "P300")]),

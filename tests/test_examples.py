@@ -96,39 +96,39 @@ class TestCustomLifecycle:
 
 
 class TestPropertyTesting:
-    def test_the_properties_hold_and_the_walk_reaches_every_state(
+    def test_the_properties_hold_and_the_walks_reach_every_state(
         self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     ) -> None:
         module = _load(EXAMPLES / "property_testing.py", monkeypatch)
         module.main()
         out = capsys.readouterr().out
-        assert "every promise held" in out
+        assert "held on every drawn terminal" in out
+        assert "kept every posflow invariant and its own" in out
         assert set(module.LIFECYCLE.states) == module.REACHED
 
-    def test_the_promises_catch_a_lifecycle_whose_refusals_change_the_terminal(
+    def test_the_bank_s_own_invariant_catches_a_device_that_comes_back(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        from hypothesis import Phase, settings
+        from hypothesis.stateful import run_state_machine_as_test
+
+        import posflow
+
         module = _load(EXAMPLES / "property_testing.py", monkeypatch)
-        honest = module.LIFECYCLE
-
-        class Leaky:
-            """The bank's lifecycle, except that a refused event still bumps the version."""
-
-            def __getattr__(self, name: str) -> object:
-                return getattr(honest, name)
-
-            def fire(self, terminal, event, ctx):  # type: ignore[no-untyped-def]
-                outcome = honest.fire(terminal, event, ctx)
-                if outcome.ok:
-                    return outcome
-                bumped = type(terminal)(terminal.id, terminal.state, terminal.version + 1)
-                return type(
-                    "Refused", (), {"ok": False, "codes": outcome.codes, "terminal": bumped}
-                )
-
-        monkeypatch.setattr(module, "LIFECYCLE", Leaky())
-        with pytest.raises(AssertionError):
-            module.step(module.fresh(), "give_back", {})
+        doc = module.LIFECYCLE.to_dict()
+        doc["states"] = [
+            {**s, "final": False} if isinstance(s, dict) and s["name"] == "returned" else s
+            for s in doc["states"]
+        ]
+        doc["transitions"].append(["reopen", "returned", "activated"])
+        default = posflow.default_lifecycle()
+        effects = {t.effect.__name__: t.effect for t in default.transitions if t.effect}
+        monkeypatch.setattr(module, "LIFECYCLE", posflow.Lifecycle.from_dict(doc, effects=effects))
+        no_shrinking = settings(module.EXAMPLES, phases=[Phase.generate], database=None)
+        with pytest.raises(AssertionError) as excinfo:
+            run_state_machine_as_test(module.BankMachine, settings=no_shrinking)
+        names = {entry.name for entry in excinfo.traceback}
+        assert "a_device_given_back_stays_given_back" in names
 
 
 class TestFastAPIService:
