@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from pg_support import PG_URL, require_postgres
+
 settings.register_profile(
     "ci",
     max_examples=60,
@@ -27,45 +29,11 @@ settings.register_profile("dev", max_examples=100, deadline=None)
 settings.register_profile("thorough", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
-PG_URL = os.environ.get("POSFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-"""The PostgreSQL server the tests use."""
-
-STORE_KINDS = ("memory", "sqlite", "postgresql")
-
-
-def _postgres_problem() -> str | None:
-    """Why PostgreSQL cannot be used, or ``None`` when it answers."""
-    try:
-        import psycopg
-        import sqlalchemy
-    except ImportError as exc:  # pragma: no cover - the dev extra installs both
-        return f"driver missing: {exc}"
-    url = sqlalchemy.engine.make_url(PG_URL)
-    try:
-        with psycopg.connect(
-            host=url.host or "127.0.0.1",
-            port=url.port or 5432,
-            user=url.username or "postgres",
-            password=url.password or None,
-            dbname=url.database or "postgres",
-            connect_timeout=5,
-        ) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as exc:
-        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return None
-
 
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """The PostgreSQL URL; skips (fails with ``CI=true``) when the server is unreachable."""
-    problem = _postgres_problem()
-    if problem is not None:
-        message = f"PostgreSQL at {PG_URL} is unreachable: {problem}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message} (CI=true: PostgreSQL tests are mandatory)")
-        pytest.skip(message)
-    return PG_URL
+    return require_postgres(PG_URL, ci=os.environ.get("CI") == "true")
 
 
 @pytest.fixture(scope="module")

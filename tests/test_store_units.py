@@ -255,3 +255,24 @@ def test_stores_satisfy_the_protocol(sql_store: SQLStore) -> None:
     for s in stores:
         s.upgrade_schema()
         s.create_schema()
+
+
+class TestPublicStoreApi:
+    def test_every_export_exists_and_is_documented(self) -> None:
+        import posflow.store as store_module
+
+        for name in store_module.__all__:
+            value = getattr(store_module, name)
+            if callable(value):
+                assert (value.__doc__ or "").strip(), name
+        assert (store_module.__doc__ or "").strip()
+
+    def test_importing_the_store_does_not_import_sqlalchemy(self) -> None:
+        import subprocess
+        import sys
+
+        code = "import sys, posflow.store; print('sqlalchemy' in sys.modules)"
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+        )
+        assert result.stdout.strip() == "False"

@@ -21,6 +21,7 @@ from posflow.errors import (
     InvalidInput,
     PosflowError,
     ReplayError,
+    TerminalExists,
     TerminalNotFound,
 )
 from posflow.store._base import (
@@ -262,8 +263,6 @@ class TerminalService:
         for terminal_id, data in items:
             check_text(terminal_id, "terminal_id")
             if terminal_id in seen:
-                from posflow.errors import TerminalExists  # noqa: PLC0415
-
                 raise TerminalExists(terminal_id)
             seen.add(terminal_id)
             batch.append(new(terminal_id, data))
@@ -586,8 +585,10 @@ class TerminalService:
         codes: dict[str, int] = {}
         while limit is None or fired + refused < limit:
             size = batch_size if limit is None else min(batch_size, limit - fired - refused)
-            outs = self._retrying(lambda n=size: self._drain_batch(state, event, ctx, prefix, n))  # type: ignore[misc]
-            if not outs:
+            claimed, outs = self._retrying(
+                lambda n=size: self._drain_batch(state, event, ctx, prefix, n)  # type: ignore[misc]
+            )
+            if not claimed:
                 break
             batches += 1
             for out in outs:
@@ -601,13 +602,21 @@ class TerminalService:
 
     def _drain_batch(
         self, state: str, event: str, ctx: Context, prefix: str, size: int
-    ) -> list[Outcome]:
+    ) -> tuple[int, list[Outcome]]:
+        """One drain transaction: how many terminals it claimed, and the outcomes it saved."""
         fire = self._lifecycle.fire
         outs: list[Outcome] = []
         writes: list[Write] = []
         masks = masked_payload(ctx.payload)
         with self._store.transaction() as tx:
-            for loaded in tx.claim(state, prefix, size):
+            claimed = tx.claim(state, prefix, size)
+            if not claimed:
+                return 0, outs
+            # a worker that committed between our snapshot and our lock is seen only now
+            done = tx.find_keys([(c.terminal.id, prefix + c.terminal.id) for c in claimed])
+            for loaded in claimed:
+                if (loaded.terminal.id, prefix + loaded.terminal.id) in done:
+                    continue
                 before = loaded.terminal
                 key = prefix + before.id
                 out = fire(before, event, ctx, idempotency_key=key)
@@ -620,7 +629,7 @@ class TerminalService:
                 outs.append(out)
             if writes:
                 tx.save(writes)
-        return outs
+        return len(claimed), outs
 
     # -- verification ------------------------------------------------------------------------
 
