@@ -240,6 +240,14 @@ class TestStrategies:
         if doc.expires is not None and doc.issued is not None:
             assert doc.expires >= doc.issued
 
+    def test_documents_are_asked_for_by_kind_and_day(self) -> None:
+        with pytest.raises(InvalidInput, match="kinds"):
+            pst.documents(kinds=["passport_photo"])
+        with pytest.raises(InvalidInput, match="kinds"):
+            pst.documents(kinds=[])
+        with pytest.raises(InvalidInput, match="on="):
+            pst.documents(valid=True)
+
     @given(pst.documents())
     def test_documents_of_any_kind(self, doc: posflow.ports.Document) -> None:
         bills = {DocumentKind.UTILITY_BILLS, DocumentKind.BANK_STATEMENT}
@@ -365,3 +373,83 @@ class TestDocstrings:
         result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
         assert result.attempted > 0
         assert result.failed == 0
+
+
+REFUSED = posflow.reason_spec(
+    "compliance.kit_never",
+    retryable=False,
+    en="Never.",
+    zh_cn="从不。",
+    remedy_en="Do not ask.",
+    remedy_zh_cn="请勿请求。",
+)
+
+
+@posflow.guard("kit.never")
+def never(terminal: posflow.Terminal, ctx: posflow.Context) -> Any:
+    """Always refuses."""
+    return (REFUSED.reason(),)
+
+
+def _one_way_back() -> posflow.Lifecycle:
+    """``a -> b`` and ``a -> c`` freely; ``b -> a`` and ``b -> d`` never."""
+    return posflow.Lifecycle(
+        ["a", "b", posflow.State("c", final=True), posflow.State("d", final=True)],
+        [
+            posflow.Transition("go", "a", "b"),
+            posflow.Transition("back", "b", "a", conditions="kit.never"),
+            posflow.Transition("jump", "b", "d", conditions="kit.never"),
+            posflow.Transition("finish", "a", "c"),
+        ],
+        "a",
+        guards=posflow.GuardRegistry.of(never),
+    )
+
+
+class TestWalksThatMeetRefusals:
+    @given(data=st.data())
+    def test_a_refused_way_there_is_retried_from_the_start(self, data: st.DataObject) -> None:
+        lc = _one_way_back()
+        walk = data.draw(pst.walks(lc, states=["c"], data={}))
+        assert walk.terminal.state == "c"
+        assert lc.replay(walk.history).state == "c"
+
+    def test_a_state_only_refusals_lead_to_is_never_drawn(self) -> None:
+        from hypothesis.errors import FailedHealthCheck, Unsatisfiable
+
+        @settings(max_examples=5, database=None)
+        @given(pst.terminals(_one_way_back(), states=["d"], data={}))
+        def draw(t: posflow.Terminal) -> None:
+            raise AssertionError("never drawn")
+
+        with pytest.raises((Unsatisfiable, FailedHealthCheck)):
+            draw()
+
+    def test_destination_needs_a_transition(self) -> None:
+        from posflow.testing._world import destination
+
+        assert destination(DEFAULT, "applied", "review") == "reviewed"
+        with pytest.raises(InvalidInput, match="no transition"):
+            destination(DEFAULT, "applied", "settle")
+
+
+class TestServiceFixtureFallback:
+    def test_without_a_store_the_fixture_gives_a_simple_service(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from posflow.testing import _fixtures
+
+        assert _fixtures.has_store()
+        monkeypatch.setattr(_fixtures, "has_store", lambda: False)
+        assert isinstance(_fixtures.memory_service(DEFAULT), SimpleService)
+
+
+class TestPublicNames:
+    def test_every_exported_name_exists_and_is_documented(self) -> None:
+        import posflow.testing as kit
+
+        for module in (kit, pst):
+            for name in module.__all__:
+                value = getattr(module, name)
+                if callable(value) or isinstance(value, type):
+                    assert (value.__doc__ or "").strip(), f"{module.__name__}.{name}"

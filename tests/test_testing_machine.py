@@ -118,6 +118,21 @@ class TestCleanWorkflows:
         run(Watching, settings(CLEAN, max_examples=30, stateful_step_count=40))
         assert {"signed_in", "closed"} <= reached, sorted(reached)
 
+    def test_unknown_events_can_be_left_out(self) -> None:
+        fired: set[str] = set()
+
+        class KnownOnly(SessionMachine):
+            unknown_events = False
+
+            @invariant()
+            def note(self) -> None:
+                if self.last is not None:
+                    fired.add(self.last.event)
+
+        run(KnownOnly, settings(CLEAN, max_examples=10))
+        assert fired
+        assert fired <= set(session_lifecycle().events)
+
     def test_users_add_invariants_of_their_own(self) -> None:
         class StepsNeverGoDown(SessionMachine):
             @invariant()
@@ -206,6 +221,13 @@ class DataLosingService(SimpleService):
         return [attrs.evolve(r, changes={}) for r in super().history(terminal_id)]
 
 
+class ShuffledService(SimpleService):
+    """Bug: the history comes back newest first."""
+
+    def history(self, terminal_id: str) -> list[posflow.HistoryRecord]:
+        return super().history(terminal_id)[::-1]
+
+
 class DeafService(SimpleService):
     """Bug: accepted outcomes are recorded in the history but the terminal is not saved."""
 
@@ -235,6 +257,12 @@ class TestBrokenWorkflowsAreCaught:
     def test_a_history_that_drops_rows(self) -> None:
         machine = type("M", (SessionMachine,), {"service_class": LossyService})
         assert caught(machine).invariant == "history_replays"
+
+    def test_a_history_out_of_order(self) -> None:
+        machine = type("M", (SessionMachine,), {"service_class": ShuffledService})
+        error = caught(machine)
+        assert error.invariant == "history_replays"
+        assert "does not replay" in str(error)
 
     def test_a_history_that_drops_data_changes(self) -> None:
         machine = type("M", (SessionMachine,), {"service_class": DataLosingService})
@@ -353,6 +381,26 @@ class TestOverAStore:
                 return store
 
         run(OverSQLite, settings(CLEAN, max_examples=4, stateful_step_count=25))
+
+    @pytest.mark.postgres
+    def test_a_workflow_of_our_own_over_postgresql(self, postgres_url: str, pg_schema: str) -> None:
+        stores: list[SQLStore] = []
+
+        class OverPostgreSQL(SessionMachine):
+            def make_service(self, lifecycle: Lifecycle) -> Any:
+                while stores:  # one run at a time: the previous run's store is done
+                    stores.pop().close()
+                store = SQLStore(postgres_url, schema=pg_schema)
+                store.drop_schema()
+                store.create_schema()
+                stores.append(store)
+                return TerminalService(lifecycle, store)
+
+        try:
+            run(OverPostgreSQL, settings(CLEAN, max_examples=4, stateful_step_count=10))
+        finally:
+            for store in stores:
+                store.close()
 
     def test_a_store_that_loses_history_rows(self) -> None:
         class Lossy(SessionMachine):

@@ -230,8 +230,14 @@ def documents(
         valid: ``True`` for a document that counts on ``on``, ``False`` for one
             that does not (expired or not yet issued), ``None`` for either.
     """
-    pool = sorted(DocumentKind(k) for k in (kinds if kinds is not None else DocumentKind))
-    return _documents(tuple(pool), on, valid)
+    known = {k.value for k in DocumentKind}
+    names = [str(k) for k in (kinds if kinds is not None else DocumentKind)]
+    unknown = sorted(set(names) - known)
+    if unknown or not names:
+        raise InvalidInput(f"not document kinds: {unknown or 'none given'}", field="kinds")
+    if on is None and valid is not None:
+        raise InvalidInput("valid= needs the day validity is judged on (on=)", field="on")
+    return _documents(tuple(sorted(DocumentKind(n) for n in set(names))), on, valid)
 
 
 @st.composite
