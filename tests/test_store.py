@@ -346,6 +346,7 @@ class TestFireMany:
                 Command("ghost", "go"),
                 Command("T2", "go"),
                 Command("T2", "bad\x00event"),
+                Command(["not", "hashable"], "go", idempotency_key=["k"]),  # type: ignore[arg-type]
                 Command("T2", "tick"),
             ],
             CTX,
@@ -355,6 +356,7 @@ class TestFireMany:
             "Outcome",
             "CommandFailed",
             "Outcome",
+            "CommandFailed",
             "CommandFailed",
             "Outcome",
         ]

@@ -444,8 +444,9 @@ class TerminalService:
                 (c.terminal_id, c.idempotency_key)
                 for c in batch
                 if c.idempotency_key is not None
-                and c.terminal_id in loaded
+                and storable(c.terminal_id)
                 and storable(c.idempotency_key)
+                and c.terminal_id in loaded
             }
             priors: dict[tuple[str, str], Prior] = tx.find_keys(pairs) if pairs else {}
             masks = masked_payload(shared)
@@ -457,7 +458,7 @@ class TerminalService:
             for command in batch:
                 try:
                     tid = command.terminal_id
-                    base = loaded.get(tid)
+                    base = loaded.get(tid) if type(tid) is str else None
                     if base is None:
                         check_text(tid, "terminal_id")
                         raise TerminalNotFound(tid)
