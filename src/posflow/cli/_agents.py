@@ -288,7 +288,7 @@ class Agent:
         elif event == "close":
             self.closed_day = day
             self.closing = False
+            self.attempt += 1
         elif event == "reapply":
             self.reapplied = True
-            self.attempt += 1
             self.model = self.plan.model if self.plan.model != "X9" else "P300"

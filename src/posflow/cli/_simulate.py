@@ -25,6 +25,7 @@ import attrs
 
 import posflow
 from posflow._outcome import Outcome
+from posflow._reasons import Reason
 from posflow.cli._agents import ROUNDS, Agent
 from posflow.cli._world import START, Params, World
 
@@ -48,7 +49,7 @@ class Service(Protocol):
 
 
 Progress = Callable[[int], None]
-"""Called with the number of events just decided."""
+"""Called after each round with the number of events it decided (a round may decide none)."""
 
 
 @attrs.define
@@ -62,6 +63,15 @@ class Tally:
     refusals_by_event: collections.Counter[str] = attrs.field(factory=collections.Counter)
     reasons: collections.Counter[str] = attrs.field(factory=collections.Counter)
     states: collections.Counter[str] = attrs.field(factory=collections.Counter)
+    samples: dict[str, tuple[str, Reason]] = attrs.field(factory=dict)
+    """One example of each reason code: the one met first by the lowest terminal id,
+    so that the example does not depend on how the fleet was split."""
+
+    def keep_sample(self, terminal: str, reason: Reason) -> None:
+        """Remember ``reason`` as its code's example if ``terminal`` is the lowest seen."""
+        known = self.samples.get(reason.code)
+        if known is None or terminal < known[0]:
+            self.samples[reason.code] = (terminal, reason)
 
     @property
     def events(self) -> int:
@@ -77,6 +87,8 @@ class Tally:
         self.refusals_by_event.update(other.refusals_by_event)
         self.reasons.update(other.reasons)
         self.states.update(other.states)
+        for terminal, reason in other.samples.values():
+            self.keep_sample(terminal, reason)
 
 
 def _new_command(command_type: type, agent: Agent, event: str, payload: Any) -> Any:
@@ -107,6 +119,7 @@ def run_shard(
     accepted_events = tally.by_event
     refused_events = tally.refusals_by_event
     reasons = tally.reasons
+    samples = tally.samples
     for day in range(params.days):
         today = START + dt.timedelta(days=day)
         newcomers = arrivals.pop(day, [])
@@ -128,6 +141,8 @@ def run_shard(
                     actors.append(agent)
                     commands.append(command_type(agent.id, proposal[0], proposal[1]))
             if not commands:
+                if progress is not None:
+                    progress(0)
                 continue
             outcomes = service.iter_fire_many(commands, ctx, batch_size=batch_size)
             done = 0
@@ -137,13 +152,13 @@ def run_shard(
                     accepted_events[outcome.event] += 1
                 else:
                     refused_events[outcome.event] += 1
-                    for code in outcome.codes:
-                        reasons[code] += 1
+                    for reason in outcome.reasons:
+                        reasons[reason.code] += 1
+                        if reason.code not in samples or agent.id < samples[reason.code][0]:
+                            samples[reason.code] = (agent.id, reason)
                 done += 1
-                if progress is not None and done % 1000 == 0:
-                    progress(1000)
             if progress is not None:
-                progress(done % 1000)
+                progress(done)
         live = [a for a in live if not a.done]
     tally.accepted = sum(accepted_events.values())
     tally.refused = sum(refused_events.values())

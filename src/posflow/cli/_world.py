@@ -44,6 +44,9 @@ from posflow.ports import (
 
 __all__ = [
     "START",
+    "natural_payload",
+    "shipment_attempt",
+    "sn_for",
     "Params",
     "Plan",
     "World",
@@ -105,6 +108,16 @@ def _id_number(index: int) -> str:
 
 def _account(index: int) -> str:
     return f"62220202{index:011d}"
+
+
+def shipment_attempt(data: Mapping[str, Any]) -> int:
+    """How many devices were sent to a terminal before the current one.
+
+    Each shipment fault and each closure means a new device for the next shipment.
+    """
+    faults = data.get("shipment_faults") or ()
+    closures = data.get("closures") or 0
+    return len(faults) + (closures if isinstance(closures, int) else 0)
 
 
 def sn_for(index: int, attempt: int) -> str:
@@ -536,3 +549,30 @@ class _Operators:
         if hmac.compare_digest(str(password).encode(), plan.password.encode()):
             return posflow.ports.OperatorCheck.OK
         return posflow.ports.OperatorCheck.WRONG_PASSWORD
+
+
+def natural_payload(world: World, terminal: posflow.Terminal, event: str) -> dict[str, Any]:
+    """What the terminal's people would send with ``event`` now, with no mistake in it.
+
+    ``posflow explain`` checks each event with this payload, so that a refusal it
+    shows comes from the world (a missing document, a frozen account), not from a
+    payload left empty.
+    """
+    plan = world.plan_of(terminal.id)
+    if plan is None:
+        return {}
+    data = terminal.data
+    payloads: dict[str, dict[str, Any]] = {
+        "ship": {"model": data.get("model") or plan.model},
+        "receive": {"sn": sn_for(plan.index, shipment_attempt(data))},
+        "activate": {"install_address": f"{plan.index} Nanjing Road"},
+        "sign_in": {"operator": "01", "password": plan.password, "software_version": "2.3.0"},
+        "record_sale": {"amount": 1200},
+        "sign_out": {"password": plan.password},
+        "suspend": {"cause": plan.suspend_cause},
+        "close": {
+            "device_returned": plan.device_returned,
+            "recovery_fee_charged": not plan.device_returned,
+        },
+    }
+    return payloads.get(event, {})
