@@ -22,7 +22,8 @@ The tree::
         │   ├── TerminalExists (ValueError)
         │   ├── ConcurrencyConflict          a lost optimistic-concurrency race
         │   ├── CorruptRecord (ValueError)   a stored row that cannot be read back
-        │   └── SchemaMismatch               a database schema this version does not know
+        │   ├── SchemaMismatch               a database schema this version does not know
+        │   └── StoreUnavailable             a database that cannot be reached or named
         └── (more are added by later modules, always under this root)
 
 Structured fields (``terminal_id``, ``event``, ``state``, ``reasons``) are
@@ -51,6 +52,7 @@ __all__ = [
     "RuntimeFailure",
     "SchemaMismatch",
     "StoreError",
+    "StoreUnavailable",
     "TerminalExists",
     "TerminalNotFound",
     "TransitionBlocked",
@@ -265,3 +267,15 @@ class SchemaMismatch(StoreError):
             if found is None or found < expected
             else f"database schema version {found} is newer than this posflow ({expected})"
         )
+
+
+class StoreUnavailable(StoreError):
+    """The database could not be reached, or its URL or driver is not usable.
+
+    Attributes:
+        url: the database URL with any password hidden, when one was given.
+    """
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        self.url = url
+        super().__init__(f"{message} ({url})" if url else message)

@@ -1,0 +1,313 @@
+"""What every store provides: the protocols, the records they exchange, the JSON codec.
+
+A store knows nothing about lifecycles or guards. It keeps terminals and their
+history and offers write transactions in which the service loads terminals,
+decides with the engine, and saves the result with a version check. Reads
+(``get``, ``history``, ``counts``, ``scan``) each run in their own short
+transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from posflow._catalogue import default_catalogue
+from posflow._history import HistoryRecord
+from posflow._reasons import Category, Reason
+from posflow._terminal import Terminal
+from posflow.errors import CorruptRecord, InvalidInput
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Loaded",
+    "Prior",
+    "Store",
+    "StoreTx",
+    "Write",
+]
+
+SCHEMA_VERSION = 1
+"""The schema version this posflow reads and writes."""
+
+
+class Loaded:
+    """A terminal as a write transaction read it.
+
+    Attributes:
+        terminal: the terminal.
+        seq: how many history records it has (the ``seq`` its next record gets).
+        token: store-private data kept between load and save (the encoded data).
+    """
+
+    __slots__ = ("seq", "terminal", "token")
+
+    def __init__(self, terminal: Terminal, seq: int, token: object = None) -> None:
+        self.terminal = terminal
+        self.seq = seq
+        self.token = token
+
+    def __repr__(self) -> str:
+        return f"Loaded({self.terminal!r}, seq={self.seq})"
+
+
+class Prior:
+    """An earlier attempt found under an idempotency key: its record and its reasons."""
+
+    __slots__ = ("reasons", "record")
+
+    def __init__(self, record: HistoryRecord, reasons: tuple[Reason, ...]) -> None:
+        self.record = record
+        self.reasons = reasons
+
+    def __repr__(self) -> str:
+        return f"Prior({self.record!r})"
+
+
+class Write:
+    """What one transaction saves for one terminal: its new row and its new history rows.
+
+    Attributes:
+        loaded: the terminal as it was read; its ``seq`` is the version check.
+        terminal: the terminal after every accepted event in the transaction.
+        data: the encoded data when it changed, else ``None`` (the stored data stays).
+        rows: the encoded history records, in order, from ``loaded.seq`` on.
+    """
+
+    __slots__ = ("data", "loaded", "rows", "terminal")
+
+    def __init__(self, loaded: Loaded, terminal: Terminal, data: object, rows: list[Any]) -> None:
+        self.loaded = loaded
+        self.terminal = terminal
+        self.data = data
+        self.rows = rows
+
+
+class StoreTx(Protocol):
+    """One write transaction; everything done through it commits or rolls back together."""
+
+    def insert(self, terminals: Sequence[Terminal], data: Sequence[object]) -> None:
+        """Add new terminals (``data`` from :meth:`encode_data`); ``TerminalExists`` if one is."""
+
+    def load(self, terminal_id: str, key: str | None) -> tuple[Loaded, Prior | None]:
+        """Read a terminal and the attempt recorded under ``key``; ``TerminalNotFound`` if none."""
+        ...
+
+    def load_many(self, ids: Collection[str]) -> dict[str, Loaded]:
+        """Read (and, where the database can, lock) several terminals; unknown ids are absent."""
+        ...
+
+    def find_keys(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], Prior]:
+        """The attempts recorded under each ``(terminal_id, key)`` pair, where there is one."""
+        ...
+
+    def claim(self, state: str, key_prefix: str, limit: int) -> list[Loaded]:
+        """Up to ``limit`` terminals in ``state`` with no record keyed ``key_prefix + id``.
+
+        Rows locked by another transaction are skipped where the database can.
+        """
+        ...
+
+    def encode_data(self, terminal: Terminal) -> object:
+        """The terminal's data as the store keeps it; ``InvalidInput`` if it cannot."""
+        ...
+
+    def encode_record(self, record: HistoryRecord, seq: int, reasons: Sequence[Reason]) -> object:
+        """A history record as the store keeps it at ``seq``; ``InvalidInput`` if it cannot."""
+        ...
+
+    def save(self, writes: Sequence[Write]) -> None:
+        """Save each write if its terminal is unchanged since loaded; else ConcurrencyConflict."""
+
+
+class Store(Protocol):
+    """Where terminals and their history live.
+
+    Implementations: :class:`~posflow.store.MemoryStore` and
+    :class:`~posflow.store.SQLStore`. Use one through a
+    :class:`~posflow.store.TerminalService`.
+    """
+
+    def create_schema(self) -> None:
+        """Create the tables if they are missing (idempotent); ``SchemaMismatch`` if foreign."""
+
+    def upgrade_schema(self) -> None:
+        """Bring an older schema to this version (creating it when absent)."""
+
+    def schema_version(self) -> int | None:
+        """The schema version found in the database, ``None`` when there is no schema."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[StoreTx]:
+        """A write transaction: commits when the block ends, rolls back when it raises."""
+        ...
+
+    def get(self, terminal_id: str) -> Terminal:
+        """The stored terminal; ``TerminalNotFound`` if there is none."""
+        ...
+
+    def history(self, terminal_id: str) -> list[HistoryRecord]:
+        """The terminal's history in order; ``TerminalNotFound`` for an unknown terminal."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """How many terminals are in each state (states with none are absent)."""
+        ...
+
+    def scan(
+        self, after: str | None, limit: int
+    ) -> list[tuple[Terminal, int, list[HistoryRecord]]]:
+        """Up to ``limit`` terminals with ids after ``after``, in id order, with history.
+
+        Each item is ``(terminal, seq, history)``; a terminal whose row cannot be
+        decoded raises ``CorruptRecord``.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections; the store is not used afterwards."""
+
+
+# -- JSON codec shared by the SQL store -------------------------------------------------
+
+_encode_strict = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode
+
+
+def _lenient(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=repr)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    return str(value)
+
+
+_encode_lenient = json.JSONEncoder(
+    ensure_ascii=True, separators=(",", ":"), allow_nan=False, default=_lenient
+).encode
+_decode = json.loads
+
+
+def encode_data(terminal_id: str, data: Mapping[str, Any]) -> str:
+    """Terminal data as JSON text; only JSON values are accepted, so it reads back equal."""
+    try:
+        return _encode_strict(data if type(data) is dict else dict(data))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(
+            f"terminal {terminal_id!r}: data must hold only JSON values "
+            f"(str, int, float, bool, None, list, dict with str keys): {exc}",
+            field="data",
+        ) from None
+
+
+def encode_audit(value: Any) -> str:
+    """A history payload or changes as JSON; dates become ISO text, other objects their text."""
+    try:
+        return _encode_lenient(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"cannot be stored as JSON: {exc}", field="payload") from None
+
+
+def encode_reasons(reasons: Sequence[Reason]) -> str:
+    """Reasons as JSON ``[[code, guard, retryable, params], ...]`` (params already masked)."""
+    return _encode_lenient([[r.code, r.guard, r.retryable, dict(r.params)] for r in reasons])
+
+
+def decode_data(terminal_id: str, text: object) -> Mapping[str, Any]:
+    """Stored terminal data back as a read-only mapping; ``CorruptRecord`` if unreadable."""
+    try:
+        value = _decode(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise CorruptRecord(
+            f"terminal {terminal_id!r}: stored data is not JSON ({exc})", terminal_id=terminal_id
+        ) from None
+    if type(value) is not dict:
+        raise CorruptRecord(
+            f"terminal {terminal_id!r}: stored data is not a JSON object", terminal_id=terminal_id
+        )
+    return MappingProxyType(value)
+
+
+def decode_json(terminal_id: str, what: str, text: object) -> Any:
+    """A JSON column of a history row; ``CorruptRecord`` if unreadable."""
+    try:
+        return _decode(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise CorruptRecord(
+            f"terminal {terminal_id!r}: stored history {what} is not JSON ({exc})",
+            terminal_id=terminal_id,
+        ) from None
+
+
+def decode_reasons(terminal_id: str, text: object) -> tuple[Reason, ...]:
+    """Stored reasons back as :class:`~posflow.Reason` objects (messages from the catalogue)."""
+    raw = decode_json(terminal_id, "reasons", text)
+    catalogue = default_catalogue()
+    out: list[Reason] = []
+    try:
+        for code, guard, retryable, params in raw:
+            spec = catalogue.get(code)
+            category = spec.category if spec is not None else _category(code)
+            out.append(
+                Reason(
+                    code=str(code),
+                    category=category,
+                    params=MappingProxyType(dict(params)),
+                    retryable=bool(retryable),
+                    guard=guard,
+                    spec=spec,
+                )
+            )
+    except (TypeError, ValueError) as exc:
+        raise CorruptRecord(
+            f"terminal {terminal_id!r}: stored history reasons are malformed ({exc})",
+            terminal_id=terminal_id,
+        ) from None
+    return tuple(out)
+
+
+def _category(code: str) -> Category:
+    try:
+        return Category(code.partition(".")[0])
+    except ValueError:
+        return Category.GUARD  # a code from a user catalogue this process does not know
+
+
+def check_text(value: object, field: str) -> str:
+    """An id, event, actor or key as every store can keep it: non-empty text, no NUL."""
+    if type(value) is not str or not value:
+        raise InvalidInput("must be a non-empty string", field=field)
+    if "\x00" in value:
+        raise InvalidInput("must not contain NUL characters", field=field)
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput("must be valid Unicode (no lone surrogates)", field=field) from None
+    return value
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """``items`` cut in slices of at most ``size``."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+_setattr = object.__setattr__
+_RECORD_FIELDS = tuple(a.name for a in HistoryRecord.__attrs_attrs__)
+
+
+def with_seq(record: HistoryRecord, seq: int) -> HistoryRecord:
+    """``record`` placed at ``seq``, without running its masking converters a second time."""
+    new: HistoryRecord = object.__new__(HistoryRecord)
+    for name in _RECORD_FIELDS:
+        _setattr(new, name, getattr(record, name))
+    _setattr(new, "seq", seq)
+    return new

@@ -1,0 +1,874 @@
+"""The SQL store: SQLite (a file, WAL) and PostgreSQL (psycopg 3) through SQLAlchemy 2.
+
+SQLAlchemy supplies URLs, drivers and the connection pool; the statements run on
+the pooled DBAPI connection itself, prepared once and reused (``executemany`` for
+batches), because per-row SQL expression overhead would cost more than the
+database work on the hot path (see ``docs/store.md``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from collections.abc import Callable, Collection, Sequence
+from types import MappingProxyType, TracebackType
+from typing import Any
+
+from posflow._history import HistoryRecord
+from posflow._reasons import Reason
+from posflow._terminal import Terminal, set_data, set_id, set_state, set_version
+from posflow.errors import (
+    ConcurrencyConflict,
+    CorruptRecord,
+    InvalidInput,
+    SchemaMismatch,
+    StoreUnavailable,
+    TerminalExists,
+    TerminalNotFound,
+)
+from posflow.store._base import (
+    SCHEMA_VERSION,
+    Loaded,
+    Prior,
+    Write,
+    chunks,
+    decode_data,
+    decode_json,
+    decode_reasons,
+    encode_audit,
+    encode_data,
+    encode_reasons,
+)
+
+__all__ = ["SQLStore"]
+
+_new = object.__new__
+_setattr = object.__setattr__
+_utcnow = dt.datetime.now
+_UTC = dt.UTC
+_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_IN_CHUNK = 500
+
+T = "posflow_terminals"
+H = "posflow_history"
+M = "posflow_meta"
+
+_HCOLS = "seq, event, from_state, to_state, version, actor, at, payload, reasons, changes"
+
+_DDL_SQLITE = (
+    f"CREATE TABLE IF NOT EXISTS {M} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    f"""CREATE TABLE IF NOT EXISTS {T} (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    f"CREATE INDEX IF NOT EXISTS {T}_state ON {T} (state)",
+    f"""CREATE TABLE IF NOT EXISTS {H} (
+        terminal_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        from_state TEXT NOT NULL,
+        to_state TEXT,
+        version INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        at TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        idempotency_key TEXT,
+        changes TEXT NOT NULL,
+        PRIMARY KEY (terminal_id, seq)
+    ) WITHOUT ROWID""",
+    f"""CREATE UNIQUE INDEX IF NOT EXISTS {H}_key ON {H} (terminal_id, idempotency_key)
+        WHERE idempotency_key IS NOT NULL""",
+)
+
+_DDL_POSTGRES = (
+    f"CREATE TABLE IF NOT EXISTS {M} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    f"""CREATE TABLE IF NOT EXISTS {T} (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
+        data TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+    )""",
+    f"CREATE INDEX IF NOT EXISTS {T}_state ON {T} (state)",
+    f"""CREATE TABLE IF NOT EXISTS {H} (
+        terminal_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        event TEXT NOT NULL,
+        from_state TEXT NOT NULL,
+        to_state TEXT,
+        version BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        at TIMESTAMPTZ NOT NULL,
+        payload TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        idempotency_key TEXT,
+        changes TEXT NOT NULL,
+        PRIMARY KEY (terminal_id, seq)
+    )""",
+    f"""CREATE UNIQUE INDEX IF NOT EXISTS {H}_key ON {H} (terminal_id, idempotency_key)
+        WHERE idempotency_key IS NOT NULL""",
+)
+
+# Steps from each older schema version to the next; empty while version 1 is the only one.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {}
+
+
+def _import_sqlalchemy() -> Any:
+    try:
+        import sqlalchemy  # noqa: PLC0415 - optional dependency, imported on first use
+    except ImportError:  # pragma: no cover - the dev extra installs it
+        raise StoreUnavailable("SQLStore needs SQLAlchemy 2: pip install 'posflow[sql]'") from None
+    return sqlalchemy
+
+
+class SQLStore:
+    """Terminals and history in SQLite or PostgreSQL.
+
+    Args:
+        url: a SQLAlchemy URL (``sqlite:///path/to/file.db``,
+            ``postgresql+psycopg://user@host/db``; plain ``postgresql://`` means psycopg 3),
+            or an ``Engine`` built elsewhere.
+        schema: PostgreSQL only: the schema (namespace) holding the tables;
+            ``create_schema()`` creates it. Default: the connection's search path.
+        busy_timeout: SQLite only: seconds a writer waits for the file lock.
+        synchronous: SQLite only: ``"NORMAL"`` (default; in WAL mode a commit
+            survives a process crash, and may be lost only on power failure) or
+            ``"FULL"`` (also survives power failure, slower).
+        pool_size: connections kept open per process.
+
+    Raises:
+        StoreUnavailable: for a malformed URL, an unsupported database or driver,
+            or a missing driver.
+    """
+
+    def __init__(
+        self,
+        url: Any,
+        *,
+        schema: str | None = None,
+        busy_timeout: float = 30.0,
+        synchronous: str = "NORMAL",
+        pool_size: int = 5,
+    ) -> None:
+        sa = _import_sqlalchemy()
+        if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
+            raise InvalidInput("must be a plain SQL identifier", field="schema")
+        if synchronous.upper() not in {"NORMAL", "FULL", "EXTRA", "OFF"}:
+            raise InvalidInput("must be NORMAL, FULL, EXTRA or OFF", field="synchronous")
+        self._schema = schema
+        self._schema_ok = False
+        engine = url if isinstance(url, sa.engine.Engine) else _make_engine(sa, url, pool_size)
+        self.engine = engine
+        self._shown = engine.url.render_as_string(hide_password=True)
+        name = engine.dialect.name
+        if name == "sqlite":
+            self.dialect = "sqlite"
+        elif name == "postgresql" and engine.dialect.driver == "psycopg":
+            self.dialect = "postgresql"
+        else:
+            raise StoreUnavailable(
+                f"unsupported database {name}+{engine.dialect.driver}: "
+                "use sqlite or postgresql+psycopg",
+                url=self._shown,
+            )
+        self._dbapi = engine.dialect.dbapi
+        self._sqlite = self.dialect == "sqlite"
+        self._memory = self._sqlite and engine.url.database in (None, "", ":memory:")
+        if self._sqlite:
+            self._param = "?"
+            ms = max(0, int(busy_timeout * 1000))
+            sync = synchronous.upper()
+            wal = not self._memory
+            sa.event.listen(engine, "connect", _sqlite_setup(ms, sync, wal))
+        else:
+            self._param = "%s"
+            sa.event.listen(engine, "connect", _postgres_setup(schema))
+        self._prepare_statements()
+
+    # -- statements ----------------------------------------------------------------------
+
+    def _q(self, sql: str) -> str:
+        return sql if self._sqlite else sql.replace("?", "%s")
+
+    def _prepare_statements(self) -> None:
+        q = self._q
+        self._load = q(f"SELECT state, version, seq, data FROM {T} WHERE id = ?")
+        hc = ", ".join(f"h.{c.strip()}" for c in _HCOLS.split(","))
+        self._load_key = q(
+            f"SELECT t.state, t.version, t.seq, t.data, {hc} FROM {T} t "
+            f"LEFT JOIN {H} h ON h.terminal_id = t.id AND h.idempotency_key = ? WHERE t.id = ?"
+        )
+        self._update_data = q(
+            f"UPDATE {T} SET state = ?, version = ?, seq = ?, data = ?, updated_at = ? "
+            "WHERE id = ? AND seq = ?"
+        )
+        self._update_same = q(
+            f"UPDATE {T} SET state = ?, version = ?, seq = ?, updated_at = ? "
+            "WHERE id = ? AND seq = ?"
+        )
+        self._insert_history = q(
+            f"INSERT INTO {H} (terminal_id, seq, event, from_state, to_state, version, actor, at,"
+            " payload, reasons, idempotency_key, changes)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        self._insert_terminal = q(
+            f"INSERT INTO {T} (id, state, version, seq, data, created_at, updated_at) "
+            "VALUES (?, ?, ?, 0, ?, ?, ?)"
+        )
+        self._history_of = q(
+            f"SELECT {_HCOLS}, idempotency_key FROM {H} WHERE terminal_id = ? ORDER BY seq"
+        )
+        lock = "" if self._sqlite else " FOR UPDATE SKIP LOCKED"
+        self._claim = q(
+            f"SELECT id, state, version, seq, data FROM {T} t WHERE state = ? AND NOT EXISTS "
+            f"(SELECT 1 FROM {H} h WHERE h.terminal_id = t.id AND h.idempotency_key = ? || t.id)"
+            f" ORDER BY id LIMIT ?{lock}"
+        )
+        self._scan = q(
+            f"SELECT id, state, version, seq, data FROM {T} WHERE id > ? ORDER BY id LIMIT ?"
+        )
+
+    def _in(self, column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
+        if self._sqlite:
+            return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+        return f"{column} = ANY(%s)", [list(values)]
+
+    def _ts(self, at: dt.datetime) -> Any:
+        return at.isoformat() if self._sqlite else at
+
+    def _from_ts(self, value: Any, terminal_id: str) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value
+        try:
+            return dt.datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise CorruptRecord(
+                f"terminal {terminal_id!r}: stored time {value!r} is not a timestamp",
+                terminal_id=terminal_id,
+            ) from None
+
+    # -- connections and errors ----------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return f"<SQLStore {self._shown}>"
+
+    def _connect(self) -> Any:
+        try:
+            return self.engine.raw_connection()
+        except Exception as exc:
+            raise StoreUnavailable(
+                f"cannot connect to the database: {_first_line(exc)}", url=self._shown
+            ) from exc
+
+    def _translate(
+        self, exc: Exception, terminal_id: str | None = None, version: int = 0
+    ) -> Exception:
+        """The posflow error for a driver error raised while talking to the database."""
+        dbapi = self._dbapi
+        text = _first_line(exc)
+        state = getattr(exc, "sqlstate", None)
+        low = text.lower()
+        if isinstance(exc, dbapi.IntegrityError) or state in {"40001", "40P01"}:
+            return ConcurrencyConflict(terminal_id=terminal_id or "?", expected_version=version)
+        if "no such table" in low or state == "42P01":
+            return SchemaMismatch(found=None, expected=SCHEMA_VERSION)
+        if "locked" in low or "busy" in low:
+            return StoreUnavailable(f"the database stayed locked: {text}", url=self._shown)
+        return StoreUnavailable(f"database error: {text}", url=self._shown)
+
+    def _read(self, fn: Callable[[Any], Any]) -> Any:
+        """Run ``fn(cursor)`` in a short read transaction."""
+        self._ensure_schema()
+        conn = self._connect()
+        try:
+            cur = conn.cursor()
+            if self._sqlite:
+                cur.execute("BEGIN")
+            result = fn(cur)
+            conn.commit()
+            return result
+        except self._dbapi.Error as exc:
+            _rollback(conn)
+            raise self._translate(exc) from exc
+        except BaseException:
+            _rollback(conn)
+            raise
+        finally:
+            conn.close()
+
+    # -- schema --------------------------------------------------------------------------
+
+    def _table_exists(self, cur: Any, table: str) -> bool:
+        if self._sqlite:
+            cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+            return cur.fetchone() is not None
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
+        row = cur.fetchone()
+        return bool(row and row[0])
+
+    def _version_in(self, cur: Any) -> int | None:
+        if not self._table_exists(cur, M):
+            return None
+        cur.execute(self._q(f"SELECT value FROM {M} WHERE key = ?"), ("schema_version",))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        try:
+            return int(row[0])
+        except (TypeError, ValueError):
+            raise CorruptRecord(f"the schema version {row[0]!r} is not a number") from None
+
+    def schema_version(self) -> int | None:
+        """The schema version found in the database; ``None`` when there is no schema yet."""
+        conn = self._connect()
+        try:
+            cur = conn.cursor()
+            found = self._version_in(cur)
+            conn.commit()
+            return found
+        except self._dbapi.Error as exc:
+            _rollback(conn)
+            raise self._translate(exc) from exc
+        finally:
+            conn.close()
+
+    def _ensure_schema(self) -> None:
+        if self._schema_ok:
+            return
+        found = self.schema_version()
+        if found != SCHEMA_VERSION:
+            raise SchemaMismatch(found=found, expected=SCHEMA_VERSION)
+        self._schema_ok = True
+
+    def _ddl(self, steps: Callable[[Any, int | None], None]) -> None:
+        conn = self._connect()
+        try:
+            cur = conn.cursor()
+            if self._sqlite:
+                cur.execute("BEGIN IMMEDIATE")
+            else:
+                # one schema change at a time, even when many processes start together
+                cur.execute("SELECT pg_advisory_xact_lock(7470501)")
+                if self._schema is not None:
+                    cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{self._schema}"')
+            steps(cur, self._version_in(cur))
+            conn.commit()
+        except self._dbapi.Error as exc:
+            _rollback(conn)
+            raise self._translate(exc) from exc
+        except BaseException:
+            _rollback(conn)
+            raise
+        finally:
+            conn.close()
+        self._schema_ok = True
+
+    def _create(self, cur: Any) -> None:
+        for stmt in _DDL_SQLITE if self._sqlite else _DDL_POSTGRES:
+            cur.execute(stmt)
+        cur.execute(
+            self._q(f"INSERT INTO {M} (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"),
+            ("schema_version", str(SCHEMA_VERSION)),
+        )
+
+    def create_schema(self) -> None:
+        """Create the tables, indexes and version row if missing; safe to call every start.
+
+        Raises:
+            SchemaMismatch: the database holds another schema version (use
+                :meth:`upgrade_schema` for an older one).
+            StoreUnavailable: the database cannot be reached.
+        """
+
+        def steps(cur: Any, found: int | None) -> None:
+            if found is not None and found != SCHEMA_VERSION:
+                raise SchemaMismatch(found=found, expected=SCHEMA_VERSION)
+            self._create(cur)
+
+        self._ddl(steps)
+
+    def upgrade_schema(self) -> None:
+        """Bring the schema to this version: create it when absent, migrate an older one.
+
+        Raises:
+            SchemaMismatch: the schema is newer than this posflow, or no migration
+                path from its version exists.
+        """
+
+        def steps(cur: Any, found: int | None) -> None:
+            if found is None:
+                self._create(cur)
+                return
+            version = found
+            while version < SCHEMA_VERSION and version in _MIGRATIONS:
+                for stmt in _MIGRATIONS[version]:
+                    cur.execute(stmt)
+                version += 1
+            if version != SCHEMA_VERSION:
+                raise SchemaMismatch(found=found, expected=SCHEMA_VERSION)
+            cur.execute(
+                self._q(f"UPDATE {M} SET value = ? WHERE key = ?"),
+                (str(SCHEMA_VERSION), "schema_version"),
+            )
+
+        self._ddl(steps)
+
+    def drop_schema(self) -> None:
+        """Drop posflow's tables (and the PostgreSQL schema given at construction). Irreversible."""
+        conn = self._connect()
+        try:
+            cur = conn.cursor()
+            if self._schema is not None and not self._sqlite:
+                cur.execute(f'DROP SCHEMA IF EXISTS "{self._schema}" CASCADE')
+            else:
+                for table in (H, T, M):
+                    cur.execute(f"DROP TABLE IF EXISTS {table}")
+            conn.commit()
+        except self._dbapi.Error as exc:
+            _rollback(conn)
+            raise self._translate(exc) from exc
+        finally:
+            conn.close()
+        self._schema_ok = False
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    # -- transactions ----------------------------------------------------------------------
+
+    def transaction(self) -> _SQLTx:
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite: one writer at a time)."""
+        if not self._schema_ok:
+            self._ensure_schema()
+        return _SQLTx(self)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def _terminal_row(self, cur: Any, terminal_id: str) -> tuple[Terminal, int]:
+        cur.execute(self._load, (terminal_id,))
+        row = cur.fetchone()
+        if row is None:
+            raise TerminalNotFound(terminal_id)
+        return terminal_from(terminal_id, row[0], row[1], row[3]), _seq(terminal_id, row[2])
+
+    def get(self, terminal_id: str) -> Terminal:
+        """The stored terminal; ``TerminalNotFound`` if there is none."""
+        result: Terminal = self._read(lambda cur: self._terminal_row(cur, terminal_id)[0])
+        return result
+
+    def history(self, terminal_id: str) -> list[HistoryRecord]:
+        """The terminal's history in order; ``TerminalNotFound`` for an unknown terminal."""
+
+        def run(cur: Any) -> list[HistoryRecord]:
+            self._terminal_row(cur, terminal_id)
+            cur.execute(self._history_of, (terminal_id,))
+            return [self._record(terminal_id, r, r[10]) for r in cur.fetchall()]
+
+        result: list[HistoryRecord] = self._read(run)
+        return result
+
+    def counts(self) -> dict[str, int]:
+        """How many terminals are in each state."""
+
+        def run(cur: Any) -> dict[str, int]:
+            cur.execute(f"SELECT state, COUNT(*) FROM {T} GROUP BY state")
+            return {str(s): int(n) for s, n in cur.fetchall()}
+
+        result: dict[str, int] = self._read(run)
+        return result
+
+    def scan(
+        self, after: str | None, limit: int
+    ) -> list[tuple[Terminal, int, list[HistoryRecord]]]:
+        """Up to ``limit`` terminals with ids after ``after``, in id order, with history."""
+
+        def run(cur: Any) -> list[tuple[Terminal, int, list[HistoryRecord]]]:
+            cur.execute(self._scan, (after or "", limit))
+            rows = cur.fetchall()
+            if not rows:
+                return []
+            logs: dict[str, list[HistoryRecord]] = {r[0]: [] for r in rows}
+            where, params = self._in("terminal_id", [r[0] for r in rows])
+            cur.execute(
+                f"SELECT terminal_id, {_HCOLS}, idempotency_key FROM {H} WHERE {where} "
+                "ORDER BY terminal_id, seq",
+                params,
+            )
+            for h in cur.fetchall():
+                logs[h[0]].append(self._record(h[0], h[1:], h[11]))
+            return [
+                (terminal_from(r[0], r[1], r[2], r[4]), _seq(r[0], r[3]), logs[r[0]]) for r in rows
+            ]
+
+        result: list[tuple[Terminal, int, list[HistoryRecord]]] = self._read(run)
+        return result
+
+    def _record(self, terminal_id: str, r: Sequence[Any], key: str | None) -> HistoryRecord:
+        """A history record from columns in the ``_HCOLS`` order; ``CorruptRecord`` if malformed."""
+        seq, event, from_state, to_state, version, actor, at, payload, reasons, changes = r[:10]
+        if (
+            type(seq) is not int
+            or type(version) is not int
+            or type(event) is not str
+            or type(from_state) is not str
+            or (to_state is not None and type(to_state) is not str)
+            or type(actor) is not str
+        ):
+            raise CorruptRecord(
+                f"terminal {terminal_id!r}: history row {seq!r} has malformed columns",
+                terminal_id=terminal_id,
+            )
+        p = decode_json(terminal_id, "payload", payload)
+        c = decode_json(terminal_id, "changes", changes)
+        codes = decode_json(terminal_id, "reasons", reasons)
+        if type(p) is not dict or type(c) is not dict or type(codes) is not list:
+            raise CorruptRecord(
+                f"terminal {terminal_id!r}: history row {seq} holds malformed JSON",
+                terminal_id=terminal_id,
+            )
+        try:
+            codes_t = tuple(str(item[0]) for item in codes)
+        except (TypeError, IndexError):
+            raise CorruptRecord(
+                f"terminal {terminal_id!r}: history row {seq} holds malformed reasons",
+                terminal_id=terminal_id,
+            ) from None
+        rec: HistoryRecord = _new(HistoryRecord)
+        _setattr(rec, "terminal_id", terminal_id)
+        _setattr(rec, "seq", seq)
+        _setattr(rec, "event", event)
+        _setattr(rec, "from_state", from_state)
+        _setattr(rec, "to_state", to_state)
+        _setattr(rec, "version", version)
+        _setattr(rec, "actor", actor)
+        _setattr(rec, "at", self._from_ts(at, terminal_id))
+        _setattr(rec, "payload", MappingProxyType(p))
+        _setattr(rec, "reasons", codes_t)
+        _setattr(rec, "idempotency_key", key)
+        _setattr(rec, "changes", MappingProxyType(c))
+        return rec
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _rollback(conn: Any) -> None:
+    with contextlib.suppress(Exception):  # a broken connection is discarded by the pool anyway
+        conn.rollback()
+
+
+def _seq(terminal_id: str, value: Any) -> int:
+    if type(value) is not int or value < 0:
+        raise CorruptRecord(
+            f"terminal {terminal_id!r}: stored history length {value!r} is invalid",
+            terminal_id=terminal_id,
+        )
+    return value
+
+
+def terminal_from(terminal_id: str, state: Any, version: Any, data: Any) -> Terminal:
+    """A :class:`Terminal` from stored columns, checked; ``CorruptRecord`` if they are not."""
+    if type(state) is not str or type(version) is not int or version < 0:
+        raise CorruptRecord(
+            f"terminal {terminal_id!r}: stored state {state!r} / version {version!r} is invalid",
+            terminal_id=terminal_id,
+        )
+    t: Terminal = _new(Terminal)
+    set_id(t, terminal_id)
+    set_state(t, state)
+    set_version(t, version)
+    set_data(t, decode_data(terminal_id, data))
+    return t
+
+
+def _make_engine(sa: Any, url: Any, pool_size: int) -> Any:
+    try:
+        parsed = sa.engine.make_url(url)
+    except Exception as exc:  # noqa: BLE001 - a malformed URL is one typed error
+        raise StoreUnavailable(f"malformed database URL: {_first_line(exc)}") from None
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            kwargs["poolclass"] = sa.pool.StaticPool
+            kwargs["connect_args"] = {"check_same_thread": False}
+        else:
+            kwargs["pool_size"] = pool_size
+    else:
+        kwargs["pool_size"] = pool_size
+    try:
+        return sa.create_engine(parsed, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - unknown dialects, missing drivers
+        raise StoreUnavailable(
+            f"cannot use this database URL: {_first_line(exc)}", url=shown
+        ) from None
+
+
+def _sqlite_setup(busy_ms: int, synchronous: str, wal: bool) -> Callable[[Any, Any], None]:
+    def setup(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # posflow issues BEGIN / COMMIT itself
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        if wal:
+            cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute(f"PRAGMA synchronous = {synchronous}")
+        cur.close()
+
+    return setup
+
+
+def _postgres_setup(schema: str | None) -> Callable[[Any, Any], None]:
+    def setup(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("SET TIME ZONE 'UTC'")
+        if schema is not None:
+            cur.execute(f'SET search_path TO "{schema}"')
+        cur.close()
+        dbapi_conn.commit()
+
+    return setup
+
+
+class _SQLTx:
+    """One write transaction on a :class:`SQLStore`."""
+
+    __slots__ = ("_conn", "_cur", "_s")
+
+    def __init__(self, store: SQLStore) -> None:
+        self._s = store
+        self._conn: Any = None
+        self._cur: Any = None
+
+    def __enter__(self) -> _SQLTx:
+        s = self._s
+        conn = self._conn = s._connect()
+        try:
+            cur = self._cur = conn.cursor()
+            if s._sqlite:
+                cur.execute("BEGIN IMMEDIATE")
+        except s._dbapi.Error as exc:
+            conn.close()
+            raise s._translate(exc) from exc
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn = self._conn
+        s = self._s
+        try:
+            if exc_type is None:
+                try:
+                    conn.commit()
+                except s._dbapi.Error as err:
+                    _rollback(conn)
+                    raise s._translate(err) from err
+            else:
+                _rollback(conn)
+        finally:
+            conn.close()
+
+    # -- the StoreTx protocol ------------------------------------------------------------------
+
+    def insert(self, terminals: Sequence[Terminal], data: Sequence[object]) -> None:
+        """Add new terminals; ``TerminalExists`` names one that is already stored."""
+        s = self._s
+        now = s._ts(_utcnow(_UTC))
+        rows = [
+            (t.id, t.state, t.version, d, now, now) for t, d in zip(terminals, data, strict=True)
+        ]
+        try:
+            if len(rows) == 1:
+                self._cur.execute(s._insert_terminal, rows[0])
+            else:
+                self._cur.executemany(s._insert_terminal, rows)
+        except s._dbapi.IntegrityError:
+            raise TerminalExists(self._existing([t.id for t in terminals])) from None
+        except s._dbapi.Error as exc:
+            raise s._translate(exc) from exc
+
+    def _existing(self, ids: list[str]) -> str:
+        s = self._s
+        _rollback(self._conn)
+        if s._sqlite:
+            self._cur.execute("BEGIN IMMEDIATE")
+        for part in chunks(ids, _IN_CHUNK):
+            where, params = s._in("id", part)
+            self._cur.execute(f"SELECT id FROM {T} WHERE {where} ORDER BY id LIMIT 1", params)
+            row = self._cur.fetchone()
+            if row is not None:
+                return str(row[0])
+        return ids[0]  # pragma: no cover - a racing writer inserted and removed it meanwhile
+
+    def load(self, terminal_id: str, key: str | None) -> tuple[Loaded, Prior | None]:
+        """Read a terminal and, when ``key`` is given, the attempt recorded under it."""
+        s = self._s
+        cur = self._cur
+        try:
+            if key is None:
+                cur.execute(s._load, (terminal_id,))
+            else:
+                cur.execute(s._load_key, (key, terminal_id))
+            row = cur.fetchone()
+        except s._dbapi.Error as exc:
+            raise s._translate(exc, terminal_id) from exc
+        if row is None:
+            raise TerminalNotFound(terminal_id)
+        loaded = Loaded(
+            terminal_from(terminal_id, row[0], row[1], row[3]), _seq(terminal_id, row[2]), row[3]
+        )
+        if key is None or row[4] is None:
+            return loaded, None
+        h = row[4:]
+        return loaded, Prior(s._record(terminal_id, h, key), decode_reasons(terminal_id, h[8]))
+
+    def load_many(self, ids: Collection[str]) -> dict[str, Loaded]:
+        """Read and lock (PostgreSQL: ``FOR UPDATE``, in id order) several terminals."""
+        s = self._s
+        cur = self._cur
+        out: dict[str, Loaded] = {}
+        lock = "" if s._sqlite else " ORDER BY id FOR UPDATE"
+        try:
+            for part in chunks(sorted(ids), _IN_CHUNK):
+                where, params = s._in("id", part)
+                cur.execute(
+                    f"SELECT id, state, version, seq, data FROM {T} WHERE {where}{lock}", params
+                )
+                for tid, state, version, seq, data in cur.fetchall():
+                    out[tid] = Loaded(
+                        terminal_from(tid, state, version, data), _seq(tid, seq), data
+                    )
+        except s._dbapi.Error as exc:
+            raise s._translate(exc) from exc
+        return out
+
+    def find_keys(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], Prior]:
+        """The attempts recorded under each ``(terminal_id, key)`` pair."""
+        s = self._s
+        cur = self._cur
+        wanted = set(pairs)
+        out: dict[tuple[str, str], Prior] = {}
+        try:
+            for part in chunks(sorted(wanted), _IN_CHUNK):
+                w1, p1 = s._in("terminal_id", sorted({p[0] for p in part}))
+                w2, p2 = s._in("idempotency_key", sorted({p[1] for p in part}))
+                cur.execute(
+                    f"SELECT terminal_id, {_HCOLS}, idempotency_key FROM {H} WHERE {w1} AND {w2}",
+                    p1 + p2,
+                )
+                for h in cur.fetchall():
+                    pair = (h[0], h[11])
+                    if pair in wanted:
+                        out[pair] = Prior(s._record(h[0], h[1:], h[11]), decode_reasons(h[0], h[9]))
+        except s._dbapi.Error as exc:
+            raise s._translate(exc) from exc
+        return out
+
+    def claim(self, state: str, key_prefix: str, limit: int) -> list[Loaded]:
+        """Up to ``limit`` terminals in ``state`` not yet keyed for this run (PG: SKIP LOCKED)."""
+        s = self._s
+        cur = self._cur
+        try:
+            cur.execute(s._claim, (state, key_prefix, limit))
+            rows = cur.fetchall()
+        except s._dbapi.Error as exc:
+            raise s._translate(exc) from exc
+        return [
+            Loaded(terminal_from(tid, st, version, data), _seq(tid, seq), data)
+            for tid, st, version, seq, data in rows
+        ]
+
+    def encode_data(self, terminal: Terminal) -> object:
+        """The terminal's data as JSON text."""
+        return encode_data(terminal.id, terminal.data)
+
+    def encode_record(self, record: HistoryRecord, seq: int, reasons: Sequence[Reason]) -> object:
+        """A history row: the record at ``seq`` with its payload, reasons and changes as JSON."""
+        return (
+            record.terminal_id,
+            seq,
+            record.event,
+            record.from_state,
+            record.to_state,
+            record.version,
+            record.actor,
+            self._s._ts(record.at),
+            encode_audit(record.payload),
+            encode_reasons(reasons) if reasons else "[]",
+            record.idempotency_key,
+            encode_audit(record.changes) if record.changes else "{}",
+        )
+
+    def save(self, writes: Sequence[Write]) -> None:  # noqa: PLR0912 - one and many, inlined
+        """Update each terminal if its history length is still the one read; append history."""
+        s = self._s
+        cur = self._cur
+        now = s._ts(_utcnow(_UTC))
+        first = writes[0] if writes else None
+        try:
+            if len(writes) == 1 and first is not None:
+                t = first.terminal
+                seq = first.loaded.seq
+                if first.data is None:
+                    cur.execute(
+                        s._update_same, (t.state, t.version, seq + len(first.rows), now, t.id, seq)
+                    )
+                else:
+                    cur.execute(
+                        s._update_data,
+                        (t.state, t.version, seq + len(first.rows), first.data, now, t.id, seq),
+                    )
+                if cur.rowcount != 1:
+                    raise ConcurrencyConflict(
+                        terminal_id=t.id, expected_version=first.loaded.terminal.version
+                    )
+                if len(first.rows) == 1:
+                    cur.execute(s._insert_history, first.rows[0])
+                else:
+                    cur.executemany(s._insert_history, first.rows)
+                return
+            same: list[tuple[Any, ...]] = []
+            changed: list[tuple[Any, ...]] = []
+            rows: list[Any] = []
+            for w in writes:
+                t = w.terminal
+                seq = w.loaded.seq
+                if w.data is None:
+                    same.append((t.state, t.version, seq + len(w.rows), now, t.id, seq))
+                else:
+                    changed.append((t.state, t.version, seq + len(w.rows), w.data, now, t.id, seq))
+                rows.extend(w.rows)
+            for stmt, params in ((s._update_same, same), (s._update_data, changed)):
+                if params:
+                    cur.executemany(stmt, params)
+                    if cur.rowcount != len(params) and cur.rowcount != -1:
+                        raise self._conflict(writes)
+            if rows:
+                cur.executemany(s._insert_history, rows)
+        except s._dbapi.Error as exc:
+            tid = first.terminal.id if first is not None else None
+            version = first.loaded.terminal.version if first is not None else 0
+            raise s._translate(exc, tid, version) from exc
+
+    def _conflict(self, writes: Sequence[Write]) -> ConcurrencyConflict:
+        w = writes[0]
+        return ConcurrencyConflict(
+            terminal_id=w.terminal.id, expected_version=w.loaded.terminal.version
+        )
