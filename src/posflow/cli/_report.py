@@ -70,14 +70,14 @@ def report_dict(result: RunResult, states: Sequence[str], db: str, lang: str) ->
     events = sorted(set(tally.by_event) | set(tally.refusals_by_event))
     reasons = []
     for code, count in sorted(tally.reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_REASONS]:
-        _, sample = tally.samples[code]
+        sample = tally.samples[code]
         reasons.append(
             {
                 "code": code,
                 "count": count,
                 "retryable": sample.retryable,
-                "message": sample.message(lang),
-                "remedy": sample.remedy(lang),
+                "message": sample.messages[lang],
+                "remedy": sample.remedies[lang],
             }
         )
     return {

@@ -25,7 +25,7 @@ import attrs
 
 import posflow
 from posflow._outcome import Outcome
-from posflow._reasons import Reason
+from posflow._reasons import LANGUAGES, Reason
 from posflow.cli._agents import ROUNDS, Agent
 from posflow.cli._world import START, Params, World
 
@@ -52,6 +52,26 @@ Progress = Callable[[int], None]
 """Called after each round with the number of events it decided (a round may decide none)."""
 
 
+@attrs.frozen
+class Sample:
+    """An example refusal reason, rendered in every language (plain data, picklable)."""
+
+    terminal: str
+    retryable: bool
+    messages: dict[str, str]
+    remedies: dict[str, str]
+
+    @classmethod
+    def of(cls, terminal: str, reason: Reason) -> Sample:
+        """The example ``reason`` met by ``terminal``."""
+        return cls(
+            terminal,
+            reason.retryable,
+            {lang: reason.message(lang) for lang in LANGUAGES},
+            {lang: reason.remedy(lang) for lang in LANGUAGES},
+        )
+
+
 @attrs.define
 class Tally:
     """What a run (or one worker's share of it) did."""
@@ -63,15 +83,15 @@ class Tally:
     refusals_by_event: collections.Counter[str] = attrs.field(factory=collections.Counter)
     reasons: collections.Counter[str] = attrs.field(factory=collections.Counter)
     states: collections.Counter[str] = attrs.field(factory=collections.Counter)
-    samples: dict[str, tuple[str, Reason]] = attrs.field(factory=dict)
+    samples: dict[str, Sample] = attrs.field(factory=dict)
     """One example of each reason code: the one met first by the lowest terminal id,
     so that the example does not depend on how the fleet was split."""
 
     def keep_sample(self, terminal: str, reason: Reason) -> None:
         """Remember ``reason`` as its code's example if ``terminal`` is the lowest seen."""
         known = self.samples.get(reason.code)
-        if known is None or terminal < known[0]:
-            self.samples[reason.code] = (terminal, reason)
+        if known is None or terminal < known.terminal:
+            self.samples[reason.code] = Sample.of(terminal, reason)
 
     @property
     def events(self) -> int:
@@ -87,8 +107,10 @@ class Tally:
         self.refusals_by_event.update(other.refusals_by_event)
         self.reasons.update(other.reasons)
         self.states.update(other.states)
-        for terminal, reason in other.samples.values():
-            self.keep_sample(terminal, reason)
+        for code, sample in other.samples.items():
+            known = self.samples.get(code)
+            if known is None or sample.terminal < known.terminal:
+                self.samples[code] = sample
 
 
 def _new_command(command_type: type, agent: Agent, event: str, payload: Any) -> Any:
@@ -154,8 +176,9 @@ def run_shard(
                     refused_events[outcome.event] += 1
                     for reason in outcome.reasons:
                         reasons[reason.code] += 1
-                        if reason.code not in samples or agent.id < samples[reason.code][0]:
-                            samples[reason.code] = (agent.id, reason)
+                        known = samples.get(reason.code)
+                        if known is None or agent.id < known.terminal:
+                            samples[reason.code] = Sample.of(agent.id, reason)
                 done += 1
             if progress is not None:
                 progress(done)
