@@ -74,7 +74,7 @@ def _reported() -> Iterator[None]:
 
     try:
         yield
-    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+    except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
         raise
     except Exception as exc:
         if _state["debug"]:
@@ -200,13 +200,12 @@ def history(
     terminal_id: Annotated[str, typer.Argument(help="The terminal's id, such as T0000042.")],
     db: DbOption = DEFAULT_DB,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
-    lang: LangOption = Lang.en,
 ) -> None:
     """Show a terminal's audit trail: every accepted and refused event."""
     from posflow.cli import _sim_cli  # noqa: PLC0415
 
     with _reported():
-        _sim_cli.history(terminal_id, _existing(database_url(db)), lang=lang.value, as_json=as_json)
+        _sim_cli.history(terminal_id, _existing(database_url(db)), as_json=as_json)
 
 
 # -- diagram, validate -------------------------------------------------------------------
@@ -261,25 +260,20 @@ def validate(
         raise typer.Exit(int(ExitCode.PROBLEMS))
 
 
-def history_table(records: list[Any], lang: str) -> Table:
-    """The audit trail as a table."""
-    table = Table(show_lines=False)
-    for col in ("seq", "at", "event", "from", "to", "result", "actor"):
-        table.add_column(col)
+def history_table(records: list[Any]) -> Table:
+    """The audit trail as a table: one row per accepted or refused event."""
+    table = Table()
+    table.add_column("seq", justify="right")
+    table.add_column("at (UTC)", no_wrap=True)
+    table.add_column("event")
+    table.add_column("state")
+    table.add_column("result")
     for r in records:
         if r.accepted:
-            result = "accepted"
+            state, result = f"{r.from_state} → {r.to_state}", "accepted"
         else:
-            result = ", ".join(x.code for x in r.reasons) or "refused"
-        table.add_row(
-            str(r.seq),
-            r.at.isoformat(timespec="minutes"),
-            r.event,
-            r.from_state,
-            r.to_state or "",
-            result,
-            r.actor or "",
-        )
+            state, result = r.from_state, "refused: " + ", ".join(r.reasons)
+        table.add_row(str(r.seq), r.at.strftime("%Y-%m-%d %H:%M"), r.event, state, result)
     return table
 
 

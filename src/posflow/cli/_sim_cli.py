@@ -98,12 +98,20 @@ def run(
             "the database's counts differ from the simulation's; it was changed during the run",
             ExitCode.BAD_DATABASE,
         )
-    out = Console(highlight=False)
+    out = _wide_console()
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=2))  # noqa: T201 - machine output
     else:
         render_report(out, report, lang)
     return result
+
+
+def _wide_console() -> Console:
+    """A console for tables: the terminal's width, or 120 columns when piped."""
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=120)
+    return console
 
 
 def _days(n: int) -> Any:
@@ -180,7 +188,7 @@ def explain(terminal_id: str, url: str, *, event: str | None, lang: str, as_json
             out.print(f"        → {r.remedy(lang)}")
 
 
-def history(terminal_id: str, url: str, *, lang: str, as_json: bool) -> None:
+def history(terminal_id: str, url: str, *, as_json: bool) -> None:
     """``posflow history``: the audit trail as a table or JSON."""
     store = SQLStore(url)
     try:
@@ -190,5 +198,5 @@ def history(terminal_id: str, url: str, *, lang: str, as_json: bool) -> None:
     if as_json:
         print(json.dumps([r.to_dict() for r in records], ensure_ascii=False, indent=2, default=str))  # noqa: T201
         return
-    table: Table = history_table(records, lang)
-    Console(highlight=False).print(table)
+    table: Table = history_table(records)
+    _wide_console().print(table)
