@@ -122,13 +122,23 @@ def _sqlite_path(url: str) -> Path | None:
     return None
 
 
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
 def _existing(url: str) -> str:
+    """``url``, checked to name a database that exists (SQLite: a file that is one)."""
     path = _sqlite_path(url)
-    if path is not None and not path.is_file():
+    if path is None:
+        return url
+    if not path.is_file():
         raise CliError(
             f"no database at {path} (run `posflow simulate` first, or give --db)",
             ExitCode.NO_DATABASE,
         )
+    with path.open("rb") as f:
+        header = f.read(len(_SQLITE_HEADER))
+    if header != _SQLITE_HEADER and path.stat().st_size > 0:
+        raise CliError(f"{path} is not a SQLite database (corrupt?)", ExitCode.BAD_DATABASE)
     return url
 
 
@@ -225,13 +235,20 @@ def diagram(
         typer.echo(lifecycle.diagram(fmt.value), nl=False)
 
 
+def default_effects() -> dict[str, Any]:
+    """The default lifecycle's effects by name, so that definitions may use them."""
+    from posflow import _effects  # noqa: PLC0415
+
+    return {name: getattr(_effects, name) for name in _effects.__all__}
+
+
 def _load(path: Path) -> posflow.Lifecycle:
     from posflow.errors import InvalidDefinition  # noqa: PLC0415
 
     if not path.is_file():
         raise CliError(f"no such file: {path}", ExitCode.BAD_FILE)
     try:
-        return posflow.Lifecycle.from_file(path)
+        return posflow.Lifecycle.from_file(path, effects=default_effects())
     except InvalidDefinition as exc:
         lines = "; ".join(str(p) for p in exc.problems)
         raise CliError(

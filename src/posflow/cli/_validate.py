@@ -24,7 +24,12 @@ def kind_of(document: Any) -> str:
 
 
 def check_file(path: Path) -> tuple[str, list[tuple[str, str]]]:
-    """The kind of ``path`` and every problem in it, as ``(where, message)`` pairs."""
+    """The kind of ``path`` and every problem in it, as ``(where, message)`` pairs.
+
+    Definitions may name the built-in guards and the default lifecycle's effects.
+    """
+    from posflow.cli._app import default_effects  # noqa: PLC0415 - avoids an import cycle
+
     try:
         document = read_document(path)
     except InvalidDefinition as exc:
@@ -34,7 +39,7 @@ def check_file(path: Path) -> tuple[str, list[tuple[str, str]]]:
         if kind == "policy":
             Policy.from_dict(document, source=str(path))
         else:
-            Lifecycle.from_dict(document, source=str(path))
+            Lifecycle.from_dict(document, effects=default_effects(), source=str(path))
     except (InvalidDefinition, InvalidPolicy) as exc:
         return kind, [(p.where, p.message) for p in exc.problems]
     except UnknownGuard as exc:
