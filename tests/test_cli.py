@@ -88,7 +88,9 @@ class TestSimulate:
     ) -> None:
         db, report = fleet
         with sqlite3.connect(db) as conn:
-            rows = dict(conn.execute("SELECT state, COUNT(*) FROM posflow_terminals GROUP BY state"))
+            rows = dict(
+                conn.execute("SELECT state, COUNT(*) FROM posflow_terminals GROUP BY state")
+            )
         assert rows == {s: n for s, n in report["states"].items() if n}
 
     def test_the_same_seed_gives_the_same_report(self, tmp_path: Path) -> None:
@@ -137,7 +139,9 @@ class TestSimulate:
         assert result.exit_code == 0, result.output
         assert "各状态终端数" in result.stdout
         report = simulate_json(db, "--terminals", "30", "--lang", "zh-CN")
-        assert any("，" in r["message"] or "。" in r["message"] for r in report["top_refusal_reasons"])
+        assert any(
+            "，" in r["message"] or "。" in r["message"] for r in report["top_refusal_reasons"]
+        )
 
     def test_a_database_with_foreign_terminals_is_left_alone(self, tmp_path: Path) -> None:
         from posflow.store import SQLStore, TerminalService
@@ -218,9 +222,7 @@ class TestExplain:
                 for reason in verdict["reasons"]:
                     assert reason["remedy"]
 
-    def test_an_unknown_terminal_has_its_own_code(
-        self, fleet: tuple[Path, dict[str, Any]]
-    ) -> None:
+    def test_an_unknown_terminal_has_its_own_code(self, fleet: tuple[Path, dict[str, Any]]) -> None:
         db, _ = fleet
         result = invoke("explain", "T9999999", "--db", str(db))
         assert result.exit_code == ExitCode.UNKNOWN_TERMINAL
@@ -291,9 +293,7 @@ class TestHistory:
             assert plan.password not in result.stdout
             assert plan.merchant["legal_rep_id_number"] not in result.stdout
 
-    def test_an_unknown_terminal_has_its_own_code(
-        self, fleet: tuple[Path, dict[str, Any]]
-    ) -> None:
+    def test_an_unknown_terminal_has_its_own_code(self, fleet: tuple[Path, dict[str, Any]]) -> None:
         db, _ = fleet
         result = invoke("history", "nobody", "--db", str(db))
         assert result.exit_code == ExitCode.UNKNOWN_TERMINAL

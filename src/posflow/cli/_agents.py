@@ -179,21 +179,21 @@ class Agent:
         retry = slot == LATE_MORNING and (self.wrong_password or self.blocked_day == day)
         return self._sign_in() if slot == MORNING or retry else None
 
+    def _password(self, typo_odds: float) -> str:
+        """The operator's password as typed: now and then with the last digit wrong."""
+        right = self.plan.password
+        if self.rng.random() >= typo_odds:
+            return right
+        return right[:-1] + str((int(right[-1]) + 1) % 10)
+
     def _sign_in(self) -> Proposal:
-        typo = self.rng.random() < 0.02
-        password = "000000" if typo or self.plan.password == "000000" else self.plan.password
-        if typo and self.plan.password == "000000":
-            password = "111111"
-        return (
-            "sign_in",
-            {"operator": "01", "password": password, "software_version": "2.3.0"},
-        )
+        payload = {"operator": "01", "password": self._password(0.02), "software_version": "2.3.0"}
+        return ("sign_in", payload)
 
     def _sign_out(self) -> Proposal:
-        typo = self.rng.random() < 0.01
-        return ("sign_out", {"password": "999999" if typo else self.plan.password})
+        return ("sign_out", {"password": self._password(0.01)})
 
-    def _trading(self, day: int, slot: int) -> Proposal | None:
+    def _trading(self, day: int, slot: int) -> Proposal | None:  # noqa: PLR0911 - one per round
         plan = self.plan
         if slot in _SALES:
             if plan.suspend_day == day and plan.suspend_cause == "relocation":

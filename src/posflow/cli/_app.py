@@ -38,7 +38,7 @@ class Lang(StrEnum):
     """Languages of messages and remedies."""
 
     en = "en"
-    zh_CN = "zh-CN"
+    zh = "zh-CN"
 
 
 class Format(StrEnum):
@@ -189,9 +189,7 @@ def simulate(
 @app.command()
 def explain(
     terminal_id: Annotated[str, typer.Argument(help="The terminal's id, such as T0000042.")],
-    event: Annotated[
-        str | None, typer.Option("--event", help="Explain only this event.")
-    ] = None,
+    event: Annotated[str | None, typer.Option("--event", help="Explain only this event.")] = None,
     lang: LangOption = Lang.en,
     db: DbOption = DEFAULT_DB,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,

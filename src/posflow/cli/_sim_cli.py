@@ -100,7 +100,7 @@ def run(
         )
     out = _wide_console()
     if as_json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))  # noqa: T201 - machine output
+        print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         render_report(out, report, lang)
     return result
@@ -169,10 +169,12 @@ def explain(terminal_id: str, url: str, *, event: str | None, lang: str, as_json
                 for e, v in verdicts.items()
             },
         }
-        print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))  # noqa: T201
+        print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
         return
     out = Console(highlight=False, soft_wrap=True)
-    out.print(f"[bold]{terminal.id}[/bold] is [bold]{terminal.state}[/bold] (version {terminal.version})")
+    out.print(
+        f"[bold]{terminal.id}[/bold] is [bold]{terminal.state}[/bold] (version {terminal.version})"
+    )
     if note:
         out.print(f"[dim]{note}[/dim]")
     if not verdicts:
@@ -196,7 +198,7 @@ def history(terminal_id: str, url: str, *, as_json: bool) -> None:
     finally:
         store.close()
     if as_json:
-        print(json.dumps([r.to_dict() for r in records], ensure_ascii=False, indent=2, default=str))  # noqa: T201
+        print(json.dumps([r.to_dict() for r in records], ensure_ascii=False, indent=2, default=str))
         return
     table: Table = history_table(records)
     _wide_console().print(table)

@@ -113,10 +113,6 @@ class Tally:
                 self.samples[code] = sample
 
 
-def _new_command(command_type: type, agent: Agent, event: str, payload: Any) -> Any:
-    return command_type(agent.id, event, payload)
-
-
 def run_shard(
     params: Params,
     service: Service,
@@ -138,10 +134,6 @@ def run_shard(
         arrivals[plan.apply_day].append(Agent(params.seed, plan))
     live: list[Agent] = []
     everyone: list[Agent] = []
-    accepted_events = tally.by_event
-    refused_events = tally.refusals_by_event
-    reasons = tally.reasons
-    samples = tally.samples
     for day in range(params.days):
         today = START + dt.timedelta(days=day)
         newcomers = arrivals.pop(day, [])
@@ -155,38 +147,52 @@ def run_shard(
             everyone.extend(newcomers)
         for slot, offset in enumerate(ROUNDS):
             clock.set(today + offset)
-            actors: list[Agent] = []
-            commands: list[Any] = []
-            for agent in live:
-                proposal = agent.propose(world, day, slot)
-                if proposal is not None:
-                    actors.append(agent)
-                    commands.append(command_type(agent.id, proposal[0], proposal[1]))
-            if not commands:
-                if progress is not None:
-                    progress(0)
-                continue
-            outcomes = service.iter_fire_many(commands, ctx, batch_size=batch_size)
-            done = 0
-            for agent, outcome in zip(actors, outcomes, strict=True):
-                agent.observe(outcome, day)
-                if outcome.ok:
-                    accepted_events[outcome.event] += 1
-                else:
-                    refused_events[outcome.event] += 1
-                    for reason in outcome.reasons:
-                        reasons[reason.code] += 1
-                        known = samples.get(reason.code)
-                        if known is None or agent.id < known.terminal:
-                            samples[reason.code] = Sample.of(agent.id, reason)
-                done += 1
+            done = _round(service, command_type, world, ctx, live, day, slot, tally, batch_size)
             if progress is not None:
                 progress(done)
         live = [a for a in live if not a.done]
-    tally.accepted = sum(accepted_events.values())
-    tally.refused = sum(refused_events.values())
+    tally.accepted = sum(tally.by_event.values())
+    tally.refused = sum(tally.refusals_by_event.values())
     tally.states.update(a.state for a in everyone)
     return tally
+
+
+def _round(
+    service: Service,
+    command_type: type,
+    world: World,
+    ctx: posflow.Context,
+    live: list[Agent],
+    day: int,
+    slot: int,
+    tally: Tally,
+    batch_size: int,
+) -> int:
+    """One round: every live agent's proposal, decided in batches; returns how many."""
+    actors: list[Agent] = []
+    commands: list[Any] = []
+    for agent in live:
+        proposal = agent.propose(world, day, slot)
+        if proposal is not None:
+            actors.append(agent)
+            commands.append(command_type(agent.id, proposal[0], proposal[1]))
+    if not commands:
+        return 0
+    accepted, refused = tally.by_event, tally.refusals_by_event
+    reasons, samples = tally.reasons, tally.samples
+    outcomes = service.iter_fire_many(commands, ctx, batch_size=batch_size)
+    for agent, outcome in zip(actors, outcomes, strict=True):
+        agent.observe(outcome, day)
+        if outcome.ok:
+            accepted[outcome.event] += 1
+            continue
+        refused[outcome.event] += 1
+        for reason in outcome.reasons:
+            reasons[reason.code] += 1
+            known = samples.get(reason.code)
+            if known is None or agent.id < known.terminal:
+                samples[reason.code] = Sample.of(agent.id, reason)
+    return len(commands)
 
 
 @attrs.frozen
@@ -207,17 +213,13 @@ class RunResult:
 ServiceFactory = Callable[[], tuple[Service, type]]
 
 
-def _worker(
-    factory: ServiceFactory, params: Params, shard: int, shards: int, queue: Any
-) -> Tally:
+def _worker(factory: ServiceFactory, params: Params, shard: int, shards: int, queue: Any) -> Tally:
     service, command_type = factory()
 
     def report(n: int) -> None:
         queue.put(n)
 
-    return run_shard(
-        params, service, command_type, shard=shard, shards=shards, progress=report
-    )
+    return run_shard(params, service, command_type, shard=shard, shards=shards, progress=report)
 
 
 def simulate(

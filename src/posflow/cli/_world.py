@@ -44,13 +44,13 @@ from posflow.ports import (
 
 __all__ = [
     "START",
-    "natural_payload",
-    "shipment_attempt",
-    "sn_for",
     "Params",
     "Plan",
     "World",
     "merchant_id",
+    "natural_payload",
+    "shipment_attempt",
+    "sn_for",
     "terminal_id",
     "terminal_index",
 ]
@@ -206,16 +206,12 @@ class Plan:
         model = r.choices(("P300", "A8", "X9"), (80, 16, 4))[0]
         x = u()
         shipment_fault = (
-            "lost"
-            if x < 0.03
-            else "damaged"
-            if x < 0.045
-            else "order_error"
-            if x < 0.055
-            else None
+            "lost" if x < 0.03 else "damaged" if x < 0.045 else "order_error" if x < 0.055 else None
         )
         x = u()
-        storefront = "photo" if x < 0.82 else "lease" if x < 0.88 else "bills" if x < 0.94 else "late"
+        storefront = (
+            "photo" if x < 0.82 else "lease" if x < 0.88 else "bills" if x < 0.94 else "late"
+        )
         proof_day = apply_day + r.randint(2, 6)
         outage_days = frozenset(d for d in range(days) if u() < 0.02)
         frozen_from = r.randrange(days) if u() < 0.02 else None
