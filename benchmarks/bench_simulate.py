@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         store.close()
     rate = {name: events / seconds for name, events, seconds in rows}
     print(f"{params.terminals:,} terminals, {params.days} days, {rows[0][1]:,} events each")
-    for name, events, seconds in rows:
+    for name, _, seconds in rows:
         print(f"  {name:<8} {seconds:8.2f} s  {rate[name]:10,.0f} events/s")
     ratios = [
         ("memory / engine (time)", rate["engine"] / rate["memory"]),
