@@ -400,3 +400,22 @@ class TestErrors:
         result = invoke("diagram")
         assert result.exit_code == ExitCode.INTERNAL
         assert "PortUnavailable:" in result.stderr
+
+
+class TestDocs:
+    def test_every_exit_code_is_documented_and_no_other(self) -> None:
+        import re
+
+        text = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text("utf-8")
+        section = text.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+        documented = {int(n) for n in re.findall(r"^\| (\d+) \|", section, re.M)}
+        assert documented == {int(code) for code in ExitCode}
+
+    def test_the_documented_defaults_are_the_real_ones(self) -> None:
+        from posflow.cli import _app
+
+        text = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text("utf-8")
+        assert f"| `--terminals N` | {_app.DEFAULT_TERMINALS:,} |" in text
+        assert f"| `--days D` | {_app.DEFAULT_DAYS} |" in text
+        assert f"| `--seed S` | {_app.DEFAULT_SEED} |" in text
+        assert f"`{_app.DEFAULT_DB}`" in text
