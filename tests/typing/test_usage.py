@@ -7,6 +7,7 @@ examples are known to work as well as to type-check.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import posflow
@@ -118,3 +119,42 @@ def test_loading_and_introspection() -> None:
     assert "activated --> signed_in: sign_in" in text
     catalogue: posflow.Catalogue = posflow.default_catalogue().merged([KEY_MISSING])
     assert catalogue["session.demo_key_missing"] is KEY_MISSING
+
+
+def test_a_durable_lifecycle(tmp_path: Path) -> None:
+    from posflow.store import (
+        Command,
+        CommandFailed,
+        Discrepancy,
+        DrainReport,
+        MemoryStore,
+        RetryPolicy,
+        SQLStore,
+        Store,
+        TerminalService,
+    )
+
+    stores: list[Store] = [MemoryStore(), SQLStore(f"sqlite:///{tmp_path / 'typed.db'}")]
+    for store in stores:
+        store.create_schema()
+        svc = TerminalService(build(), store, retry=RetryPolicy(attempts=3))
+        created: Terminal = svc.create("T-1", {"key_injected": True})
+        assert created.version == 0
+        outcome: posflow.Outcome = svc.fire("T-1", "sign_in", Context(), idempotency_key="m-1")
+        assert outcome.ok
+        outs: list[posflow.Outcome] = svc.fire_many([Command("T-1", "sign_in")], Context())
+        mixed: list[posflow.Outcome | CommandFailed] = svc.fire_many(
+            [Command("T-2", "sign_in")], errors="return"
+        )
+        assert outs[0].blocked
+        assert isinstance(mixed[0], CommandFailed)
+        verdict: posflow.Verdict = svc.explain("T-1", Context(), "sign_in")
+        every: dict[str, posflow.Verdict] = svc.explain("T-1")
+        assert not verdict.allowed
+        assert set(every) == {"sign_in"}
+        history: list[posflow.HistoryRecord] = svc.history("T-1")
+        report: DrainReport = svc.drain("run-1", "activated", "sign_in", Context())
+        problems: list[Discrepancy] = svc.verify_all()
+        counts: dict[str, int] = svc.counts()
+        assert (len(history), report.attempted, problems, counts) == (2, 0, [], {"signed_in": 1})
+        store.close()

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Collection, Iterator, Mapping, Sequence
+import json.scanner
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from types import MappingProxyType
 from typing import Any, Protocol
 
 from posflow._catalogue import default_catalogue
 from posflow._history import HistoryRecord
+from posflow._mask import redact
+from posflow._outcome import Outcome
 from posflow._reasons import Category, Reason
 from posflow._terminal import Terminal
 from posflow.errors import CorruptRecord, InvalidInput
@@ -158,6 +161,10 @@ class Store(Protocol):
         """How many terminals are in each state (states with none are absent)."""
         ...
 
+    def snapshot(self, terminal_id: str) -> tuple[Terminal, int, list[HistoryRecord]]:
+        """The terminal, its stored history length and its history, read together."""
+        ...
+
     def scan(
         self, after: str | None, limit: int
     ) -> list[tuple[Terminal, int, list[HistoryRecord]]]:
@@ -174,7 +181,9 @@ class Store(Protocol):
 
 # -- JSON codec shared by the SQL store -------------------------------------------------
 
-_encode_strict = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
 
 
 def _lenient(value: Any) -> Any:
@@ -189,17 +198,43 @@ def _lenient(value: Any) -> Any:
     return str(value)
 
 
-_encode_lenient = json.JSONEncoder(
-    ensure_ascii=True, separators=(",", ":"), allow_nan=False, default=_lenient
-).encode
-_decode = json.loads
+def _encoder(default: Callable[[Any], Any]) -> Callable[[Any], str]:
+    """A compact ASCII JSON encoder; the C one reused across calls when available."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is not None:
+        try:
+            c = make(None, default, json.encoder.encode_basestring_ascii, None, ":", ",",
+                     False, False, False)  # fmt: skip
+        except TypeError:  # pragma: no cover - another interpreter's private signature
+            c = None
+        if c is not None:
+            return lambda value: "".join(c(value, 0))
+    return json.JSONEncoder(  # pragma: no cover - interpreters without the C accelerator
+        separators=(",", ":"), allow_nan=False, default=default
+    ).encode
+
+
+_encode_strict = _encoder(_refuse)
+_encode_lenient = _encoder(_lenient)
+_scan: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # C
+
+
+def _decode(text: str) -> Any:
+    """``json.loads`` for the compact JSON posflow writes, without its Python wrappers."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration as stop:
+        raise ValueError(f"no JSON value at position {stop.value}") from None
+    if end != len(text) and text[end:].strip():
+        raise ValueError(f"extra text after the JSON value at position {end}")
+    return value
 
 
 def encode_data(terminal_id: str, data: Mapping[str, Any]) -> str:
     """Terminal data as JSON text; only JSON values are accepted, so it reads back equal."""
     try:
         return _encode_strict(data if type(data) is dict else dict(data))
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidInput(
             f"terminal {terminal_id!r}: data must hold only JSON values "
             f"(str, int, float, bool, None, list, dict with str keys): {exc}",
@@ -209,9 +244,17 @@ def encode_data(terminal_id: str, data: Mapping[str, Any]) -> str:
 
 def encode_audit(value: Any) -> str:
     """A history payload or changes as JSON; dates become ISO text, other objects their text."""
+    if not value:
+        return "{}"
+    if type(value) is not dict:
+        value = dict(value)
+    try:
+        return _encode_strict(value)
+    except (TypeError, ValueError, RecursionError):
+        pass
     try:
         return _encode_lenient(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidInput(f"cannot be stored as JSON: {exc}", field="payload") from None
 
 
@@ -294,12 +337,57 @@ def check_text(value: object, field: str) -> str:
     return value
 
 
+def storable(value: object) -> bool:
+    """Whether :func:`check_text` would accept ``value`` (without raising)."""
+    try:
+        check_text(value, "value")
+    except InvalidInput:
+        return False
+    return True
+
+
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     """``items`` cut in slices of at most ``size``."""
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
 
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def masked_payload(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The payload as history keeps it: sensitive values masked, read-only."""
+    return MappingProxyType(redact(payload)) if payload else _EMPTY
+
+
+def record_of(out: Outcome, seq: int, payload: Mapping[str, Any] | None = None) -> HistoryRecord:
+    """The history record of ``out`` at ``seq``: the same fields as ``out.record``, built once.
+
+    ``payload`` is the already masked payload when the caller has it (a batch
+    that shares one context masks it once).
+    """
+    ok = not out.reasons
+    prev = out.previous
+    ctx = out._ctx
+    changes = out._changes
+    rec: HistoryRecord = _new(HistoryRecord)
+    _setattr(rec, "terminal_id", prev.id)
+    _setattr(rec, "seq", seq)
+    _setattr(rec, "event", out.event)
+    _setattr(rec, "from_state", prev.state)
+    _setattr(rec, "to_state", out.terminal.state if ok else None)
+    _setattr(rec, "version", out.terminal.version)
+    _setattr(rec, "actor", ctx.actor)
+    _setattr(rec, "at", out.at)
+    _setattr(rec, "payload", masked_payload(ctx.payload) if payload is None else payload)
+    _setattr(rec, "reasons", () if ok else tuple(r.code for r in out.reasons))
+    _setattr(rec, "idempotency_key", out.idempotency_key)
+    _setattr(rec, "changes", MappingProxyType(redact(changes)) if changes else _EMPTY)
+    out._record = rec
+    return rec
+
+
+_new = object.__new__
 _setattr = object.__setattr__
 _RECORD_FIELDS = tuple(a.name for a in HistoryRecord.__attrs_attrs__)
 

@@ -85,6 +85,12 @@ class MemoryStore:
             self._row(terminal_id)
             return list(self._history.get(terminal_id, ()))
 
+    def snapshot(self, terminal_id: str) -> tuple[Terminal, int, list[HistoryRecord]]:
+        """The terminal, its stored history length and its history, read together."""
+        with self._lock:
+            row = self._row(terminal_id)
+            return row.terminal, row.seq, list(self._history.get(terminal_id, ()))
+
     def counts(self) -> dict[str, int]:
         """How many terminals are in each state."""
         out: dict[str, int] = {}
@@ -206,7 +212,7 @@ class _MemoryTx:
 
     def encode_record(self, record: HistoryRecord, seq: int, reasons: Sequence[Reason]) -> object:
         """Memory keeps the record (placed at ``seq``) and its reasons."""
-        return (with_seq(record, seq), tuple(reasons))
+        return (record if record.seq == seq else with_seq(record, seq), tuple(reasons))
 
     def save(self, writes: Sequence[Write]) -> None:
         """Queue the writes; the version check happens at commit."""

@@ -21,9 +21,19 @@ from posflow.errors import (
     InvalidInput,
     PosflowError,
     ReplayError,
+    TerminalExists,
     TerminalNotFound,
 )
-from posflow.store._base import Loaded, Prior, Store, StoreTx, Write, check_text, with_seq
+from posflow.store._base import (
+    Loaded,
+    Prior,
+    Store,
+    Write,
+    check_text,
+    masked_payload,
+    record_of,
+    storable,
+)
 
 __all__ = [
     "Command",
@@ -253,8 +263,6 @@ class TerminalService:
         for terminal_id, data in items:
             check_text(terminal_id, "terminal_id")
             if terminal_id in seen:
-                from posflow.errors import TerminalExists  # noqa: PLC0415
-
                 raise TerminalExists(terminal_id)
             seen.add(terminal_id)
             batch.append(new(terminal_id, data))
@@ -314,8 +322,7 @@ class TerminalService:
             reasons = out.reasons
             if reasons and not self._record_refusals:
                 return out
-            rec = with_seq(out.record, loaded.seq)
-            out._record = rec
+            rec = record_of(out, loaded.seq)
             after = out.terminal
             data = None if after.data is before.data else tx.encode_data(after)
             tx.save([Write(loaded, after, data, [tx.encode_record(rec, loaded.seq, reasons)])])
@@ -424,90 +431,87 @@ class TerminalService:
             ctx.at,
         )
 
-    def _fire_batch(
+    def _fire_batch(  # noqa: PLR0912, PLR0915 - the bulk hot path, inlined on purpose
         self, batch: Sequence[Command], ctx: Context, errors: str
     ) -> list[Outcome | CommandFailed]:
         results: list[Outcome | CommandFailed] = []
         fire = self._lifecycle.fire
         record_refusals = self._record_refusals
+        shared = ctx.payload
         with self._store.transaction() as tx:
-            loaded = tx.load_many({c.terminal_id for c in batch if type(c.terminal_id) is str})
+            loaded = tx.load_many({c.terminal_id for c in batch if storable(c.terminal_id)})
             pairs = {
                 (c.terminal_id, c.idempotency_key)
                 for c in batch
-                if c.idempotency_key is not None and c.terminal_id in loaded
+                if c.idempotency_key is not None
+                and c.terminal_id in loaded
+                and storable(c.idempotency_key)
             }
             priors: dict[tuple[str, str], Prior] = tx.find_keys(pairs) if pairs else {}
+            masks = masked_payload(shared)
+            encode_record = tx.encode_record
             # per terminal: [loaded, current terminal, encoded data or None, rows]
             work: dict[str, list[Any]] = {}
             seen: dict[tuple[str, str], Outcome] = {}
+            checked: set[str] = set()
             for command in batch:
                 try:
-                    results.append(
-                        self._apply(
-                            tx, command, ctx, loaded, priors, work, seen, fire, record_refusals
-                        )
-                    )
+                    tid = command.terminal_id
+                    base = loaded.get(tid)
+                    if base is None:
+                        check_text(tid, "terminal_id")
+                        raise TerminalNotFound(tid)
+                    event = command.event
+                    if event not in checked:
+                        checked.add(check_text(event, "event"))
+                    w = work.get(tid)
+                    if w is None:
+                        w = work[tid] = [base, base.terminal, None, []]
+                    key = command.idempotency_key
+                    if key is not None:
+                        check_text(key, "idempotency_key")
+                        earlier = seen.get((tid, key))
+                        if earlier is not None:
+                            results.append(_again(earlier))
+                            continue
+                        prior = priors.get((tid, key))
+                        if prior is not None:
+                            loaded_now = Loaded(w[1], base.seq + len(w[3]))
+                            results.append(_duplicate(loaded_now, prior, ctx))
+                            continue
+                    payload: Mapping[str, Any] | None = masks
+                    if command.payload is None and command.actor is None:
+                        c_ctx = ctx
+                    else:
+                        if command.actor is not None:
+                            check_text(command.actor, "actor")
+                        c_ctx = self._context_for(command, ctx)
+                        payload = masks if c_ctx.payload is shared else None
+                    before: Terminal = w[1]
+                    out = fire(before, event, c_ctx, idempotency_key=key)
+                    if out.reasons and not record_refusals:
+                        results.append(out)
+                        continue
+                    seq = base.seq + len(w[3])
+                    row = encode_record(record_of(out, seq, payload), seq, out.reasons)
+                    after = out.terminal
+                    data = w[2] if after.data is before.data else tx.encode_data(after)
                 except (InvalidInput, TerminalNotFound, CorruptRecord) as exc:
                     if errors == "raise":
                         raise
                     results.append(CommandFailed(command, exc))
+                    continue
+                # only now, when nothing can fail any more, does the command join the batch
+                w[1] = after
+                w[2] = data
+                w[3].append(row)
+                if key is not None:
+                    seen[tid, key] = out
+                results.append(out)
             writes = [Write(w[0], w[1], w[2], w[3]) for w in work.values() if w[3]]
             if writes:
                 tx.save(writes)
         return results
-
-    def _apply(
-        self,
-        tx: StoreTx,
-        command: Command,
-        ctx: Context,
-        loaded: dict[str, Loaded],
-        priors: dict[tuple[str, str], Prior],
-        work: dict[str, list[Any]],
-        seen: dict[tuple[str, str], Outcome],
-        fire: Callable[..., Outcome],
-        record_refusals: bool,
-    ) -> Outcome:
-        tid = check_text(command.terminal_id, "terminal_id")
-        check_text(command.event, "event")
-        key = command.idempotency_key
-        if key is not None:
-            check_text(key, "idempotency_key")
-        if command.actor is not None:
-            check_text(command.actor, "actor")
-        base = loaded.get(tid)
-        if base is None:
-            raise TerminalNotFound(tid)
-        w = work.get(tid)
-        if w is None:
-            w = work[tid] = [base, base.terminal, None, []]
-        if key is not None:
-            earlier = seen.get((tid, key))
-            if earlier is not None:
-                return _again(earlier)
-            prior = priors.get((tid, key))
-            if prior is not None:
-                return _duplicate(Loaded(w[1], base.seq + len(w[3])), prior, ctx)
-        before: Terminal = w[1]
-        out = fire(before, command.event, self._context_for(command, ctx), idempotency_key=key)
-        if out.reasons and not record_refusals:
-            return out
-        seq = base.seq + len(w[3])
-        rec = with_seq(out.record, seq)
-        row = tx.encode_record(rec, seq, out.reasons)
-        after = out.terminal
-        data = w[2]
-        if after.data is not before.data:
-            data = tx.encode_data(after)
-        # only now, when nothing can fail any more, does the command join the batch
-        out._record = rec
-        w[1] = after
-        w[2] = data
-        w[3].append(row)
-        if key is not None:
-            seen[tid, key] = out
-        return out
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -600,13 +604,13 @@ class TerminalService:
         fire = self._lifecycle.fire
         outs: list[Outcome] = []
         writes: list[Write] = []
+        masks = masked_payload(ctx.payload)
         with self._store.transaction() as tx:
             for loaded in tx.claim(state, prefix, size):
                 before = loaded.terminal
                 key = prefix + before.id
                 out = fire(before, event, ctx, idempotency_key=key)
-                rec = with_seq(out.record, loaded.seq)
-                out._record = rec
+                rec = record_of(out, loaded.seq, masks)
                 after = out.terminal
                 data = None if after.data is before.data else tx.encode_data(after)
                 writes.append(
@@ -630,29 +634,32 @@ class TerminalService:
             TerminalNotFound: no such terminal.
         """
         try:
-            terminal = self._store.get(terminal_id)
-            records = self._store.history(terminal_id)
+            terminal, seq, records = self._store.snapshot(terminal_id)
         except CorruptRecord as exc:
             return Discrepancy(terminal_id, (str(exc),))
-        return self._compare(terminal, len(records), records)
+        return self._compare(terminal, seq, records)
 
     def verify_all(self, *, page: int = 500) -> list[Discrepancy]:
-        """Every terminal whose stored row disagrees with its history, in id order."""
+        """Every terminal whose stored row disagrees with its history, in id order.
+
+        Rows that cannot be decoded are reported too (with ``stored=None``), and
+        the check goes on after them.
+        """
         found: list[Discrepancy] = []
         after: str | None = None
         while True:
             try:
                 items = self._store.scan(after, page)
+                cursor = items[-1][0].id if items else after
             except CorruptRecord as exc:
-                # find the broken terminal(s) one by one and carry on after them
-                items = self._scan_carefully(after, page, found, exc)
-            if not items:
-                return found
+                items, cursor = self._scan_carefully(after, page, found, exc)
             for terminal, seq, records in items:
                 d = self._compare(terminal, seq, records)
                 if d is not None:
                     found.append(d)
-            after = items[-1][0].id
+            if cursor == after:
+                return found
+            after = cursor
 
     def _scan_carefully(
         self,
@@ -660,27 +667,24 @@ class TerminalService:
         page: int,
         found: list[Discrepancy],
         exc: CorruptRecord,
-    ) -> list[tuple[Terminal, int, list[HistoryRecord]]]:
+    ) -> tuple[list[tuple[Terminal, int, list[HistoryRecord]]], str | None]:
+        """Scan a page that holds a corrupt row one terminal at a time, reporting the bad ones."""
         items: list[tuple[Terminal, int, list[HistoryRecord]]] = []
         cursor = after
         for _ in range(page):
             try:
                 one = self._store.scan(cursor, 1)
             except CorruptRecord as err:
-                tid = err.terminal_id
-                if tid is None or (cursor is not None and tid <= cursor):
-                    raise exc from err
-                found.append(Discrepancy(tid, (str(err),)))
-                cursor = tid
+                if err.terminal_id is None or err.terminal_id == cursor:
+                    raise exc from err  # cannot tell which row: stop rather than loop
+                found.append(Discrepancy(err.terminal_id, (str(err),)))
+                cursor = err.terminal_id
                 continue
             if not one:
                 break
             items.extend(one)
             cursor = one[0][0].id
-        if not items and cursor != after:
-            # only broken rows in this page: continue after them
-            return self._scan_carefully(cursor, page, found, exc)
-        return items
+        return items, cursor
 
     def _compare(
         self, terminal: Terminal, seq: int, records: Sequence[HistoryRecord]

@@ -1,0 +1,314 @@
+"""The SQL store's own duties: schema versions, reachability, encoding, hostile strings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from posflow import Context, Lifecycle, State, Transition
+from posflow.errors import (
+    CorruptRecord,
+    InvalidInput,
+    SchemaMismatch,
+    StoreError,
+    StoreUnavailable,
+    TerminalNotFound,
+)
+from posflow.store import (
+    SCHEMA_VERSION,
+    Command,
+    MemoryStore,
+    SQLStore,
+    Store,
+    TerminalService,
+    _sql,
+)
+
+SMALL = Lifecycle(
+    ["a", State("b", final=True)],
+    [Transition("go", "a", "b"), Transition("tick", "a", "=")],
+    "a",
+)
+
+
+def _exec(store: SQLStore, sql: str, params: tuple[Any, ...] = ()) -> None:
+    conn = store.engine.raw_connection()
+    try:
+        cur = conn.cursor()
+        cur.execute(sql if store.dialect == "sqlite" else sql.replace("?", "%s"), params)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def _set_version(store: SQLStore, value: str) -> None:
+    _exec(store, "UPDATE posflow_meta SET value = ? WHERE key = 'schema_version'", (value,))
+
+
+@pytest.fixture
+def bare(sql_store: SQLStore) -> SQLStore:
+    """A SQL store whose database has no posflow schema yet."""
+    sql_store.drop_schema()
+    return sql_store
+
+
+class TestSchema:
+    def test_no_schema_is_a_clear_mismatch(self, bare: SQLStore) -> None:
+        assert bare.schema_version() is None
+        svc = TerminalService(SMALL, bare)
+        with pytest.raises(SchemaMismatch, match="create_schema") as err:
+            svc.get("T1")
+        assert (err.value.found, err.value.expected) == (None, SCHEMA_VERSION)
+        with pytest.raises(SchemaMismatch):
+            svc.create("T1")
+
+    def test_create_schema_is_idempotent(self, bare: SQLStore) -> None:
+        bare.create_schema()
+        bare.create_schema()
+        assert bare.schema_version() == SCHEMA_VERSION
+        TerminalService(SMALL, bare).create("T1")
+        bare.create_schema()
+        assert bare.get("T1").state == "a"
+
+    def test_a_newer_schema_is_refused(self, sql_store: SQLStore) -> None:
+        _set_version(sql_store, str(SCHEMA_VERSION + 1))
+        other = SQLStore(sql_store.engine)
+        with pytest.raises(SchemaMismatch, match="newer") as err:
+            other.get("T1")
+        assert err.value.found == SCHEMA_VERSION + 1
+        for call in (other.create_schema, other.upgrade_schema):
+            with pytest.raises(SchemaMismatch):
+                call()
+
+    def test_an_older_schema_without_a_migration_is_refused(self, sql_store: SQLStore) -> None:
+        _set_version(sql_store, "0")
+        other = SQLStore(sql_store.engine)
+        with pytest.raises(SchemaMismatch, match="create_schema"):
+            other.counts()
+        for call in (other.create_schema, other.upgrade_schema):
+            with pytest.raises(SchemaMismatch):
+                call()
+
+    def test_upgrade_runs_the_migration_steps(
+        self, sql_store: SQLStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        _set_version(sql_store, "0")
+        monkeypatch.setattr(_sql, "_MIGRATIONS", {0: ("CREATE TABLE posflow_marker (x INTEGER)",)})
+        other = SQLStore(sql_store.engine)
+        other.upgrade_schema()
+        assert other.schema_version() == SCHEMA_VERSION
+        _exec(other, "INSERT INTO posflow_marker (x) VALUES (1)")
+        _exec(other, "DROP TABLE posflow_marker")
+        assert other.counts() == {}
+
+    def test_upgrade_creates_a_missing_schema_and_keeps_a_current_one(self, bare: SQLStore) -> None:
+        bare.upgrade_schema()
+        assert bare.schema_version() == SCHEMA_VERSION
+        TerminalService(SMALL, bare).create("T1")
+        bare.upgrade_schema()
+        assert bare.get("T1").id == "T1"
+
+    def test_an_unreadable_version_is_corrupt(self, sql_store: SQLStore) -> None:
+        _set_version(sql_store, "one")
+        with pytest.raises(CorruptRecord):
+            SQLStore(sql_store.engine).schema_version()
+
+    def test_a_dropped_schema_is_noticed(self, sql_store: SQLStore) -> None:
+        sql_store.drop_schema()
+        with pytest.raises(SchemaMismatch):
+            sql_store.counts()
+
+
+class TestReachability:
+    @pytest.mark.parametrize(
+        "url",
+        ["not a url", "nosuchdb://x/y", "mysql://u@localhost/db", "postgresql+psycopg2://u@h/db"],
+    )
+    def test_unusable_urls_are_store_unavailable(self, url: str) -> None:
+        with pytest.raises(StoreUnavailable):
+            SQLStore(url)
+
+    def test_an_unreachable_server_is_store_unavailable_without_its_password(self) -> None:
+        store = SQLStore("postgresql+psycopg://user:hunter2@127.0.0.1:1/db")
+        assert store.engine.dialect.driver == "psycopg"
+        with pytest.raises(StoreUnavailable) as err:
+            store.create_schema()
+        assert "hunter2" not in str(err.value)
+        assert "hunter2" not in repr(store)
+        assert isinstance(err.value, StoreError)
+        with pytest.raises(StoreUnavailable):
+            TerminalService(SMALL, store).get("T1")
+
+    def test_plain_postgresql_means_psycopg(self) -> None:
+        assert SQLStore("postgresql://u@127.0.0.1/db").engine.dialect.driver == "psycopg"
+
+    def test_a_sqlite_file_that_cannot_be_opened(self, tmp_path: Path) -> None:
+        store = SQLStore(f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}")
+        with pytest.raises(StoreUnavailable):
+            store.create_schema()
+
+    def test_an_in_memory_sqlite_database_works(self) -> None:
+        store = SQLStore("sqlite://")
+        store.create_schema()
+        svc = TerminalService(SMALL, store)
+        svc.create("T1")
+        assert svc.fire("T1", "go").ok
+        assert svc.counts() == {"b": 1}
+        store.close()
+
+    def test_options_are_checked(self) -> None:
+        with pytest.raises(InvalidInput):
+            SQLStore("sqlite://", schema="bad name; drop")
+        with pytest.raises(InvalidInput):
+            SQLStore("sqlite://", synchronous="SOMETIMES")
+
+    def test_a_locked_sqlite_file_is_store_unavailable(self, tmp_path: Path) -> None:
+        url = f"sqlite:///{tmp_path / 'locked.db'}"
+        holder = SQLStore(url)
+        holder.create_schema()
+        waiting = SQLStore(url, busy_timeout=0.05)
+        waiting.create_schema()
+        with holder.transaction(), pytest.raises(StoreUnavailable, match="locked"):
+            TerminalService(SMALL, waiting).create("T1")
+        holder.close()
+        waiting.close()
+
+
+HOSTILE = [
+    "quote ' and \" and `",
+    "'; DROP TABLE posflow_terminals; --",
+    "Robert'); DELETE FROM posflow_history WHERE ('1'='1",
+    "终端-①号 🏪",
+    "tab\tnewline\nreturn\r",
+    "%s %(x)s ? :name $1",
+    "x" * 5000,
+    "\\x00 backslash \\",
+]
+
+
+class TestHostileStrings:
+    @pytest.mark.parametrize("text", HOSTILE)
+    def test_hostile_ids_actors_keys_and_payloads_read_back_intact(
+        self, store: Store, text: str
+    ) -> None:
+        svc = TerminalService(SMALL, store)
+        svc.create(text, {"label": text, "nested": {"v": [text, "\x00"]}})
+        out = svc.fire(text, "tick", Context({"note": text, "nul": "a\x00b"}, actor=text), text)
+        assert out.ok
+        assert svc.get(text).data == {"label": text, "nested": {"v": [text, "\x00"]}}
+        (rec,) = svc.history(text)
+        assert (rec.terminal_id, rec.actor, rec.idempotency_key) == (text, text, text)
+        assert dict(rec.payload) == {"note": text, "nul": "a\x00b"}
+        again = svc.fire(text, "go", Context(), text)
+        assert again.event == "tick"  # the key was found again
+        assert svc.counts() == {"a": 1}
+
+    @pytest.mark.parametrize("field", ["terminal_id", "event", "actor", "key"])
+    @pytest.mark.parametrize("bad", ["nul\x00inside", "lone \udc80 surrogate", ""])
+    def test_unstorable_text_is_refused_before_the_database(
+        self, store: Store, field: str, bad: str
+    ) -> None:
+        svc = TerminalService(SMALL, store)
+        svc.create("T1")
+        args: dict[str, Any] = {"terminal_id": "T1", "event": "go", "actor": "me", "key": "k"}
+        args[field] = bad
+        with pytest.raises(InvalidInput):
+            svc.fire(args["terminal_id"], args["event"], Context(actor=args["actor"]), args["key"])
+        assert svc.history("T1") == []
+
+    def test_payload_values_that_are_not_json_are_kept_as_text(self, sql_store: Store) -> None:
+        svc = TerminalService(SMALL, sql_store)
+        svc.create("T1")
+        when = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
+        payload = {
+            "when": when,
+            "day": when.date(),
+            "amount": decimal.Decimal("12.30"),
+            "tags": {"b", "a"},
+            "raw": b"\xffbytes",
+        }
+        svc.fire("T1", "tick", Context(payload))
+        (rec,) = svc.history("T1")
+        assert dict(rec.payload) == {
+            "when": "2026-03-02T09:30:00+00:00",
+            "day": "2026-03-02",
+            "amount": "12.30",
+            "tags": ["a", "b"],
+            "raw": "\\xffbytes",
+        }
+
+    def test_a_payload_that_cannot_be_json_is_refused_and_nothing_is_stored(
+        self, sql_store: Store
+    ) -> None:
+        svc = TerminalService(SMALL, sql_store)
+        svc.create("T1")
+        with pytest.raises(InvalidInput):
+            svc.fire("T1", "go", Context({"x": float("nan")}))
+        outs = svc.fire_many(
+            [Command("T1", "go", {"x": float("inf")}), Command("T1", "go")],
+            errors="return",
+        )
+        assert [o.ok for o in outs] == [False, True]
+        assert [r.event for r in svc.history("T1")] == ["go"]
+
+    def test_data_changes_that_are_not_json_refuse_the_event(self, sql_store: Store) -> None:
+        def stamp(terminal: Any, ctx: Context) -> dict[str, Any]:
+            return {"at": ctx.now()}  # a datetime: not a JSON value
+
+        lc = Lifecycle(["a", "b"], [Transition("go", "a", "b", effect=stamp),
+                                    Transition("back", "b", "a")], "a")  # fmt: skip
+        svc = TerminalService(lc, sql_store)
+        svc.create("T1")
+        with pytest.raises(InvalidInput, match="JSON"):
+            svc.fire("T1", "go")
+        assert svc.get("T1").state == "a"
+
+    @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=25)
+    @given(
+        text=st.text(
+            st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1
+        ),
+        value=st.recursive(
+            st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(),
+            lambda inner: (
+                st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3)
+            ),
+            max_leaves=8,
+        ),
+    )
+    def test_any_text_and_json_value_round_trips(self, store: Store, text: str, value: Any) -> None:
+        svc = TerminalService(SMALL, store)
+        tid = f"{text}-{uuid.uuid4().hex}"
+        svc.create(tid, {"v": value})
+        assert dict(svc.get(tid).data) == {"v": value}
+        svc.fire(tid, "tick", Context({"v": value}, actor=text), idempotency_key=text)
+        (rec,) = svc.history(tid)
+        assert rec.actor == text
+        assert rec.idempotency_key == text
+
+
+class TestTranslation:
+    def test_unknown_terminal_in_a_transaction(self, sql_store: SQLStore) -> None:
+        with sql_store.transaction() as tx, pytest.raises(TerminalNotFound):
+            tx.load("ghost", None)
+
+    def test_memory_and_sql_agree_on_the_protocol(self, sql_store: SQLStore) -> None:
+        stores: list[Store] = [MemoryStore(), sql_store]
+        for s in stores:
+            svc = TerminalService(SMALL, s)
+            svc.create_many([("A", None), ("B", {"k": 1})])
+            svc.fire("A", "tick", idempotency_key="x")
+            with s.transaction() as tx:
+                assert set(tx.load_many(["A", "B", "C"])) == {"A", "B"}
+                assert set(tx.find_keys([("A", "x"), ("A", "y"), ("B", "x")])) == {("A", "x")}
+                assert [ld.terminal.id for ld in tx.claim("a", "run:", 10)] == ["A", "B"]
+            terminal, seq, history = s.snapshot("A")
+            assert (terminal.version, seq, len(history)) == (1, 1, 1)
+            assert s.schema_version() == SCHEMA_VERSION

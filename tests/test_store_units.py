@@ -1,0 +1,257 @@
+"""Small pieces of the store package: codecs, records, reprs, corrupt columns, edge branches."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any
+
+import pytest
+
+import posflow
+from posflow import Context, Lifecycle, State, Transition
+from posflow.errors import (
+    ConcurrencyConflict,
+    CorruptRecord,
+    InvalidInput,
+    SchemaMismatch,
+    StoreUnavailable,
+)
+from posflow.store import (
+    Command,
+    Loaded,
+    MemoryStore,
+    Prior,
+    SQLStore,
+    Store,
+    TerminalService,
+    Write,
+    _base,
+)
+
+SMALL = Lifecycle(
+    ["a", State("b", final=True)],
+    [Transition("go", "a", "b"), Transition("tick", "a", "=")],
+    "a",
+    name="units",
+)
+
+
+def _exec(store: SQLStore, sql: str, params: tuple[Any, ...] = ()) -> None:
+    conn = store.engine.raw_connection()
+    try:
+        cur = conn.cursor()
+        cur.execute(sql if store.dialect == "sqlite" else sql.replace("?", "%s"), params)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+class TestCodec:
+    def test_decode_refuses_what_is_not_one_json_object(self) -> None:
+        for text in ("", "{", '{"a": 1} trailing', "[1, 2]", "7", None, b"{}"):
+            with pytest.raises(CorruptRecord) as err:
+                _base.decode_data("T1", text)
+            assert err.value.terminal_id == "T1"
+        assert dict(_base.decode_data("T1", '{"a": [1, "\\u0000"]}  ')) == {"a": [1, "\x00"]}
+
+    def test_encode_data_is_strict_and_audit_is_lenient(self) -> None:
+        with pytest.raises(InvalidInput):
+            _base.encode_data("T1", {"x": object()})
+        loop: dict[str, Any] = {}
+        loop["self"] = loop
+        with pytest.raises(InvalidInput):
+            _base.encode_data("T1", loop)
+        with pytest.raises(InvalidInput):
+            _base.encode_audit(loop)
+        assert _base.encode_audit({}) == "{}"
+        assert _base.encode_audit({"m": posflow.Context().payload}) == '{"m":{}}'
+        assert _base.encode_audit({"t": dt.time(9, 30)}) == '{"t":"09:30:00"}'
+        assert _base.encode_audit({"o": object}) == '{"o":"<class \'object\'>"}'
+
+    def test_reasons_round_trip_with_their_messages(self) -> None:
+        world_reason = posflow.default_catalogue()["guard.refused"].reason(guard="g.x")
+        custom = posflow.Reason(
+            code="nocategory.thing", category=posflow.Category.GUARD, params={}, retryable=True
+        )
+        text = _base.encode_reasons([world_reason, custom])
+        back = _base.decode_reasons("T1", text)
+        assert back[0] == world_reason
+        assert back[0].message("en") == world_reason.message("en")
+        assert (back[1].code, back[1].category, back[1].retryable) == (
+            "nocategory.thing",
+            posflow.Category.GUARD,
+            True,
+        )
+        assert back[1].message() == "nocategory.thing"
+        for bad in ("[[1]]", '{"a": 1}', "[7]", "nope"):
+            with pytest.raises(CorruptRecord):
+                _base.decode_reasons("T1", bad)
+
+    def test_check_text_and_storable(self) -> None:
+        assert _base.check_text("ok ✓", "f") == "ok ✓"
+        assert _base.storable("fine")
+        for bad in ("", "a\x00", "\udfff", None, 3):
+            assert not _base.storable(bad)
+        with pytest.raises(InvalidInput) as err:
+            _base.check_text("\ud800", "actor")
+        assert err.value.field == "actor"
+
+    def test_with_seq_and_record_of_agree_with_the_outcome(self) -> None:
+        t = SMALL.new_terminal("T1")
+        at = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+        ctx = Context({"password": "pw", "a": 1}, actor="me", at=at)
+        expected = SMALL.fire(t, "go", ctx).record
+        fresh = SMALL.fire(t, "go", ctx)
+        built = _base.record_of(fresh, 4)
+        assert built == expected.with_seq(4)
+        assert _base.with_seq(expected, 9) == expected.with_seq(9)
+        refused = SMALL.fire(t, "nope", Context(at=at))
+        assert _base.record_of(refused, 0) == refused.record.with_seq(0)
+
+    def test_small_records_have_reprs(self) -> None:
+        t = SMALL.new_terminal("T1")
+        assert "seq=3" in repr(Loaded(t, 3))
+        rec = SMALL.fire(t, "go").record
+        assert "Prior(" in repr(Prior(rec, ()))
+        assert Write(Loaded(t, 0), t, None, []).rows == []
+        assert "MemoryStore" in repr(MemoryStore())
+
+
+class TestServiceEdges:
+    def test_properties_and_repr(self) -> None:
+        store = MemoryStore()
+        svc = TerminalService(SMALL, store)
+        assert svc.lifecycle is SMALL
+        assert svc.store is store
+        assert "units" in repr(svc)
+
+    def test_contexts_are_optional(self) -> None:
+        svc = TerminalService(SMALL, MemoryStore())
+        svc.create_many([("A", None), ("B", None)])
+        assert svc.fire("A", "tick").ok
+        assert [o.ok for o in svc.fire_many([Command("A", "go")])] == [True]
+        assert svc.drain("r", "a", "go").fired == 1
+        assert svc.explain("A", event="tick").codes == ("lifecycle.not_allowed_from_state",)
+
+    def test_an_empty_fire_many_does_nothing(self) -> None:
+        assert TerminalService(SMALL, MemoryStore()).fire_many([]) == []
+
+    def test_verify_reports_a_gap_in_seq_and_ignores_masked_values(self) -> None:
+        def keys(terminal: Any, ctx: Context) -> dict[str, Any]:
+            return {"pin": "1234", "owner": {"phone": "13812345678"}, "list": [{"token": "t"}]}
+
+        lc = Lifecycle(["a", "b"], [Transition("go", "a", "b", effect=keys),
+                                    Transition("back", "b", "a")], "a")  # fmt: skip
+        store = MemoryStore()
+        svc = TerminalService(lc, store)
+        svc.create("T1")
+        svc.fire("T1", "go")
+        assert svc.get("T1").data["pin"] == "1234"  # kept in clear in the row ...
+        assert svc.history("T1")[0].changes["pin"] != "1234"  # ... masked in history
+        assert svc.verify("T1") is None
+        store._history["T1"][0] = store._history["T1"][0].with_seq(5)
+        d = svc.verify("T1")
+        assert d is not None
+        assert any("seq 5" in p for p in d.problems)
+
+    def test_memory_refuses_a_key_taken_by_a_nested_writer(self) -> None:
+        store = MemoryStore()
+        svc = TerminalService(SMALL, store)
+        svc.create("T1")
+        with pytest.raises(ConcurrencyConflict), store.transaction() as tx:  # noqa: PT012
+            loaded, _ = tx.load("T1", "k")
+            out = SMALL.fire(loaded.terminal, "tick", idempotency_key="k")
+            rec = _base.record_of(out, 1)
+            svc.fire("T1", "go", idempotency_key="k")  # commits first, with the same key
+            current = Loaded(store.get("T1"), loaded.seq + 1)  # the version check passes ...
+            tx.save([Write(current, out.terminal, None, [tx.encode_record(rec, 1, ())])])
+        assert [r.event for r in store.history("T1")] == ["go"]  # ... the key check did not
+        released = threading.Event()
+        threading.Thread(target=lambda: store.get("T1") and released.set()).start()
+        assert released.wait(5)
+
+
+class TestCorruptColumns:
+    @pytest.mark.parametrize(
+        ("sql", "params"),
+        [
+            ("UPDATE posflow_terminals SET version = -1 WHERE id = ?", ("T1",)),
+            ("UPDATE posflow_terminals SET seq = -4 WHERE id = ?", ("T1",)),
+            ("UPDATE posflow_terminals SET data = '[1]' WHERE id = ?", ("T1",)),
+        ],
+    )
+    def test_a_corrupt_terminal_row(self, sql_store: SQLStore, sql: str, params: Any) -> None:
+        svc = TerminalService(SMALL, sql_store)
+        svc.create("T1")
+        _exec(sql_store, sql, params)
+        with pytest.raises(CorruptRecord):
+            sql_store.snapshot("T1")
+        (d,) = svc.verify_all()
+        assert d.terminal_id == "T1"
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            "payload = '[]'",
+            "reasons = '[[]]'",
+            "reasons = '{}'",
+            "changes = 'x'",
+            "event = ''",
+        ],
+    )
+    def test_a_corrupt_history_row(self, sql_store: SQLStore, change: str) -> None:
+        svc = TerminalService(SMALL, sql_store)
+        svc.create("T1")
+        svc.fire("T1", "nope", idempotency_key="k")  # a refusal, with reasons
+        _exec(sql_store, f"UPDATE posflow_history SET {change}")
+        if change == "event = ''":
+            assert svc.history("T1")[0].event == ""
+            return
+        with pytest.raises(CorruptRecord):
+            svc.history("T1")
+        with pytest.raises(CorruptRecord):
+            svc.fire("T1", "go", idempotency_key="k")
+
+    def test_a_corrupt_timestamp_on_sqlite(self, tmp_path: Any) -> None:
+        store = SQLStore(f"sqlite:///{tmp_path / 'x.db'}")
+        store.create_schema()
+        svc = TerminalService(SMALL, store)
+        svc.create("T1")
+        svc.fire("T1", "go")
+        _exec(store, "UPDATE posflow_history SET at = 'yesterday'")
+        with pytest.raises(CorruptRecord, match="timestamp"):
+            svc.history("T1")
+        _exec(store, "UPDATE posflow_history SET at = 5, version = 'x'")
+        with pytest.raises(CorruptRecord):
+            svc.history("T1")
+
+    def test_tables_dropped_behind_the_stores_back(self, sql_store: SQLStore) -> None:
+        svc = TerminalService(SMALL, sql_store)
+        svc.create("T1")
+        _exec(sql_store, "DROP TABLE posflow_history")
+        with pytest.raises(SchemaMismatch):
+            svc.fire("T1", "go")
+        with pytest.raises(SchemaMismatch):
+            svc.history("T1")
+
+    def test_other_database_errors_are_store_unavailable(self, sql_store: SQLStore) -> None:
+        svc = TerminalService(SMALL, sql_store)
+        svc.create("T1")
+        _exec(sql_store, "ALTER TABLE posflow_terminals RENAME COLUMN seq TO seq_old")
+        with pytest.raises((StoreUnavailable, SchemaMismatch)):
+            svc.fire("T1", "go")
+        with pytest.raises(StoreUnavailable):
+            svc.fire_many([Command("T1", "go")])
+        with pytest.raises(StoreUnavailable):
+            svc.drain("r", "a", "go")
+        with pytest.raises(StoreUnavailable):
+            svc.verify_all()
+
+
+def test_stores_satisfy_the_protocol(sql_store: SQLStore) -> None:
+    stores: list[Store] = [MemoryStore(), sql_store]
+    assert [s.schema_version() for s in stores] == [1, 1]
+    for s in stores:
+        s.upgrade_schema()
+        s.create_schema()
