@@ -419,3 +419,89 @@ class TestDocs:
         assert f"| `--days D` | {_app.DEFAULT_DAYS} |" in text
         assert f"| `--seed S` | {_app.DEFAULT_SEED} |" in text
         assert f"`{_app.DEFAULT_DB}`" in text
+
+
+class TestProgressAndPlumbing:
+    def test_a_terminal_gets_a_progress_bar_on_stderr(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import io
+
+        from rich.console import Console
+
+        from posflow.cli import _sim_cli
+
+        screen = io.StringIO()
+
+        def console(*args: Any, **kwargs: Any) -> Console:
+            if kwargs.get("stderr"):
+                return Console(file=screen, force_terminal=True, width=100)
+            return Console(*args, **kwargs)
+
+        monkeypatch.setattr(_sim_cli, "Console", console)
+        result = invoke("simulate", "--db", str(tmp_path / "p.db"), "--terminals", "20")
+        assert result.exit_code == 0, result.output
+        assert "simulating" in screen.getvalue()
+        assert "events" in screen.getvalue()
+
+    def test_a_database_changed_during_the_run_is_reported(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from posflow.store import SQLStore
+
+        monkeypatch.setattr(SQLStore, "counts", lambda self: {"applied": -1})
+        result = invoke("simulate", "--db", str(tmp_path / "c.db"), "--terminals", "5")
+        assert result.exit_code == ExitCode.BAD_DATABASE
+        assert "changed during the run" in result.stderr
+
+    def test_explain_on_an_unreachable_server_is_one_line(self) -> None:
+        url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+        result = invoke("explain", "T0000000", "--db", url)
+        assert result.exit_code == ExitCode.NO_DATABASE
+        assert "Traceback" not in result.output
+
+    def test_the_module_runs_as_the_command(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import runpy
+        import sys
+
+        monkeypatch.setattr(sys, "argv", ["posflow", "diagram"])
+        with pytest.raises(SystemExit) as exited:
+            runpy.run_module("posflow.cli", run_name="__main__")
+        assert exited.value.code == 0
+
+
+class TestWorkersPlumbing:
+    def test_a_worker_reports_progress_and_returns_its_tally(self, tmp_path: Path) -> None:
+        import queue
+
+        from posflow.cli._sim_cli import ServiceFactory, _prepare
+        from posflow.cli._simulate import _worker
+        from posflow.cli._world import Params
+
+        url = f"sqlite:///{tmp_path / 'w.db'}"
+        _prepare(url)
+        q: queue.Queue[int] = queue.Queue()
+        tally = _worker(ServiceFactory(url), Params(1, 20, 2), 1, 2, q)
+        assert tally.created == 10
+        reported = []
+        while not q.empty():
+            reported.append(q.get())
+        assert sum(reported) == tally.events
+        assert len(reported) == 2 * 8  # one report per round
+
+    def test_drain_passes_every_count_on(self) -> None:
+        import queue
+
+        from posflow.cli._simulate import _drain
+
+        q: queue.Queue[int] = queue.Queue()
+        for n in (3, 4, 5):
+            q.put(n)
+        seen: list[int] = []
+        _drain(q, seen.append, timeout=0)
+        assert seen == [3, 4, 5]
+        _drain(q, seen.append, timeout=0.01)
+        assert seen == [3, 4, 5]
+        q.put(1)
+        _drain(q, None, timeout=0.01)
+        assert q.empty()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections.abc import Iterator
 from enum import StrEnum
@@ -298,7 +297,3 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, prog_name="posflow")
     except BrokenPipeError:  # pragma: no cover - output piped into a closed reader
         sys.stderr.close()
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False, default=str)

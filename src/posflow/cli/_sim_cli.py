@@ -120,7 +120,7 @@ def _days(n: int) -> Any:
     return dt.timedelta(days=n)
 
 
-def _context_maker(url: str) -> tuple[Any, str | None]:
+def _context_maker(url: str) -> tuple[Any, str]:
     """A function giving the context to check each event in, and a note for the reader."""
     info = read_run(url)
     if info is None:
@@ -175,10 +175,7 @@ def explain(terminal_id: str, url: str, *, event: str | None, lang: str, as_json
     out.print(
         f"[bold]{terminal.id}[/bold] is [bold]{terminal.state}[/bold] (version {terminal.version})"
     )
-    if note:
-        out.print(f"[dim]{note}[/dim]")
-    if not verdicts:
-        out.print("nothing may happen next: this is a final state")
+    out.print(f"[dim]{note}[/dim]")
     for e, v in verdicts.items():
         if v.allowed:
             out.print(f"  [green]✓[/green] {e}")

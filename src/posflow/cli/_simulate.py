@@ -87,12 +87,6 @@ class Tally:
     """One example of each reason code: the one met first by the lowest terminal id,
     so that the example does not depend on how the fleet was split."""
 
-    def keep_sample(self, terminal: str, reason: Reason) -> None:
-        """Remember ``reason`` as its code's example if ``terminal`` is the lowest seen."""
-        known = self.samples.get(reason.code)
-        if known is None or terminal < known.terminal:
-            self.samples[reason.code] = Sample.of(terminal, reason)
-
     @property
     def events(self) -> int:
         """Every event decided, accepted or refused."""

@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from posflow._lifecycle import Lifecycle
 from posflow._loading import read_document
-from posflow.errors import InvalidDefinition, InvalidPolicy, UnknownGuard
+from posflow.errors import InvalidDefinition, InvalidPolicy
 from posflow.policy import Policy
 
 __all__ = ["DEFINITION_KEYS", "check_file", "kind_of"]
@@ -42,6 +42,4 @@ def check_file(path: Path) -> tuple[str, list[tuple[str, str]]]:
             Lifecycle.from_dict(document, effects=default_effects(), source=str(path))
     except (InvalidDefinition, InvalidPolicy) as exc:
         return kind, [(p.where, p.message) for p in exc.problems]
-    except UnknownGuard as exc:
-        return kind, [("guards", str(exc))]
     return kind, []
