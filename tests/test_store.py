@@ -346,6 +346,7 @@ class TestFireMany:
                 Command("ghost", "go"),
                 Command("T2", "go"),
                 Command("T2", "bad\x00event"),
+                Command(["not", "hashable"], "go", idempotency_key=["k"]),  # type: ignore[arg-type]
                 Command("T2", "tick"),
             ],
             CTX,
@@ -355,6 +356,7 @@ class TestFireMany:
             "Outcome",
             "CommandFailed",
             "Outcome",
+            "CommandFailed",
             "CommandFailed",
             "Outcome",
         ]
@@ -451,6 +453,36 @@ class StaleStore:
             if self.stale > 0:
                 self.stale -= 1
                 yield _StaleTx(tx)
+            else:
+                yield tx
+
+
+class _BlindTx:
+    """A transaction whose claim does not see the run's keys (an old snapshot's view)."""
+
+    def __init__(self, tx: StoreTx) -> None:
+        self._tx = tx
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tx, name)
+
+    def claim(self, state: str, key_prefix: str, limit: int) -> list[Loaded]:
+        return self._tx.claim(state, "\x01never:", limit)
+
+
+class BlindClaimStore(StaleStore):
+    """Wraps a store; its first ``blind`` transactions claim without seeing the run's keys."""
+
+    def __init__(self, inner: Any, blind: int) -> None:
+        super().__init__(inner, stale=0)
+        self.blind = blind
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with self._inner.transaction() as tx:
+            if self.blind > 0:
+                self.blind -= 1
+                yield _BlindTx(tx)
             else:
                 yield tx
 
@@ -608,6 +640,16 @@ class TestDrain:
         assert sum(r.attempted for r in reports) == 40
         assert sum(r.fired for r in reports) == 30
         for i in range(40):
+            assert len(svc.history(f"T{i:02d}")) == 1
+
+    def test_a_terminal_another_worker_just_did_is_skipped(self, store: Store) -> None:
+        svc = TerminalService(SMALL, store)
+        self._fleet(svc, 4)
+        assert svc.drain("r", "a", "tick", CTX).fired == 4  # "tick" stays in "a"
+        blind = TerminalService(SMALL, BlindClaimStore(store, blind=1))  # type: ignore[arg-type]
+        report = blind.drain("r", "a", "tick", CTX)
+        assert (report.attempted, report.batches) == (0, 1)
+        for i in range(4):
             assert len(svc.history(f"T{i:02d}")) == 1
 
     def test_drain_checks_its_arguments(self, svc: TerminalService) -> None:

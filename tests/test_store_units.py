@@ -255,3 +255,95 @@ def test_stores_satisfy_the_protocol(sql_store: SQLStore) -> None:
     for s in stores:
         s.upgrade_schema()
         s.create_schema()
+
+
+class TestPublicStoreApi:
+    def test_every_export_exists_and_is_documented(self) -> None:
+        import posflow.store as store_module
+
+        for name in store_module.__all__:
+            value = getattr(store_module, name)
+            if callable(value):
+                assert (value.__doc__ or "").strip(), name
+        assert (store_module.__doc__ or "").strip()
+
+    def test_importing_the_store_does_not_import_sqlalchemy(self) -> None:
+        import subprocess
+        import sys
+
+        code = "import sys, posflow.store; print('sqlalchemy' in sys.modules)"
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+        )
+        assert result.stdout.strip() == "False"
+
+
+class TestSqlEdges:
+    def test_a_second_store_on_an_existing_database_checks_its_schema(
+        self, sql_store: SQLStore
+    ) -> None:
+        TerminalService(SMALL, sql_store).create("T1")
+        other = SQLStore(sql_store.engine)
+        assert other.get("T1").state == "a"
+        assert other.counts() == {"a": 1}
+
+    def test_a_missing_version_row_is_no_schema(self, sql_store: SQLStore) -> None:
+        _exec(sql_store, "DELETE FROM posflow_meta")
+        assert SQLStore(sql_store.engine).schema_version() is None
+        with pytest.raises(SchemaMismatch):
+            SQLStore(sql_store.engine).counts()
+
+    def test_a_file_that_is_not_a_database(self, tmp_path: Any) -> None:
+        path = tmp_path / "garbage.db"
+        path.write_bytes(b"this is not a SQLite database, just text" * 100)
+        store = SQLStore(f"sqlite:///{path}")
+        for call in (store.schema_version, store.create_schema, store.drop_schema):
+            with pytest.raises(StoreUnavailable, match="database"):
+                call()
+
+    def test_a_history_row_in_the_way_is_a_conflict(self, sql_store: SQLStore) -> None:
+        svc = TerminalService(SMALL, sql_store)
+        svc.create("T1")
+        svc.fire("T1", "tick")
+        _exec(sql_store, "UPDATE posflow_terminals SET seq = 0")  # history says 1 record
+        with pytest.raises(ConcurrencyConflict):
+            svc.fire("T1", "go")
+        assert svc.get("T1").state == "a"
+
+    def test_creating_in_a_dropped_table_is_a_schema_mismatch(self, sql_store: SQLStore) -> None:
+        svc = TerminalService(SMALL, sql_store)
+        svc.create("T0")
+        _exec(sql_store, "DROP TABLE posflow_terminals")
+        with pytest.raises(SchemaMismatch):
+            svc.create("T1")
+
+    def test_idle_connections_are_capped_and_broken_ones_dropped(self, tmp_path: Any) -> None:
+        import sqlite3
+
+        store = SQLStore(f"sqlite:///{tmp_path / 'cap.db'}", pool_size=1)
+        store.create_schema()
+        first, second = store._connect(), store._connect()
+        store._release(first)
+        store._release(second)  # over the cap: closed
+        assert store._idle == [first]
+        with pytest.raises(sqlite3.ProgrammingError):
+            second.execute("SELECT 1")
+        again = store._connect()
+        store._release(again, sqlite3.OperationalError("disk I/O error"))
+        assert store._idle == []
+        store.close()
+        assert TerminalService(SMALL, store).counts() == {}  # reconnects after close
+        store.close()
+
+
+def test_a_foreign_meta_table_is_a_database_error(sql_store: SQLStore) -> None:
+    _exec(sql_store, "DROP TABLE posflow_meta")
+    _exec(sql_store, "CREATE TABLE posflow_meta (key TEXT)")
+    other = SQLStore(sql_store.engine)
+    with pytest.raises(StoreUnavailable, match="database error"):
+        other.schema_version()
+    with pytest.raises(StoreUnavailable, match="database error"):
+        other.create_schema()
+    other.drop_schema()
+    other.create_schema()
+    assert other.schema_version() == 1

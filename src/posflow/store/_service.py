@@ -444,8 +444,9 @@ class TerminalService:
                 (c.terminal_id, c.idempotency_key)
                 for c in batch
                 if c.idempotency_key is not None
-                and c.terminal_id in loaded
+                and storable(c.terminal_id)
                 and storable(c.idempotency_key)
+                and c.terminal_id in loaded
             }
             priors: dict[tuple[str, str], Prior] = tx.find_keys(pairs) if pairs else {}
             masks = masked_payload(shared)
@@ -457,7 +458,7 @@ class TerminalService:
             for command in batch:
                 try:
                     tid = command.terminal_id
-                    base = loaded.get(tid)
+                    base = loaded.get(tid) if type(tid) is str else None
                     if base is None:
                         check_text(tid, "terminal_id")
                         raise TerminalNotFound(tid)
@@ -585,8 +586,10 @@ class TerminalService:
         codes: dict[str, int] = {}
         while limit is None or fired + refused < limit:
             size = batch_size if limit is None else min(batch_size, limit - fired - refused)
-            outs = self._retrying(lambda n=size: self._drain_batch(state, event, ctx, prefix, n))  # type: ignore[misc]
-            if not outs:
+            claimed, outs = self._retrying(
+                lambda n=size: self._drain_batch(state, event, ctx, prefix, n)  # type: ignore[misc]
+            )
+            if not claimed:
                 break
             batches += 1
             for out in outs:
@@ -600,13 +603,21 @@ class TerminalService:
 
     def _drain_batch(
         self, state: str, event: str, ctx: Context, prefix: str, size: int
-    ) -> list[Outcome]:
+    ) -> tuple[int, list[Outcome]]:
+        """One drain transaction: how many terminals it claimed, and the outcomes it saved."""
         fire = self._lifecycle.fire
         outs: list[Outcome] = []
         writes: list[Write] = []
         masks = masked_payload(ctx.payload)
         with self._store.transaction() as tx:
-            for loaded in tx.claim(state, prefix, size):
+            claimed = tx.claim(state, prefix, size)
+            if not claimed:
+                return 0, outs
+            # a worker that committed between our snapshot and our lock is seen only now
+            done = tx.find_keys([(c.terminal.id, prefix + c.terminal.id) for c in claimed])
+            for loaded in claimed:
+                if (loaded.terminal.id, prefix + loaded.terminal.id) in done:
+                    continue
                 before = loaded.terminal
                 key = prefix + before.id
                 out = fire(before, event, ctx, idempotency_key=key)
@@ -619,7 +630,7 @@ class TerminalService:
                 outs.append(out)
             if writes:
                 tx.save(writes)
-        return outs
+        return len(claimed), outs
 
     # -- verification ------------------------------------------------------------------------
 
