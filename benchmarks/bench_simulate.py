@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import posflow
+from posflow.cli._plan import Params
 from posflow.cli._simulate import run_shard
-from posflow.cli._world import Params
 from posflow.store import Command, MemoryStore, SQLStore, TerminalService
 
 

@@ -280,7 +280,7 @@ class TestHistory:
     def test_the_audit_trail_as_json_has_no_secret_in_clear(
         self, fleet: tuple[Path, dict[str, Any]]
     ) -> None:
-        from posflow.cli._world import Params, Plan
+        from posflow.cli._plan import Params, Plan
 
         db, _ = fleet
         for index in range(0, 120, 13):
@@ -474,9 +474,9 @@ class TestWorkersPlumbing:
     def test_a_worker_reports_progress_and_returns_its_tally(self, tmp_path: Path) -> None:
         import queue
 
+        from posflow.cli._plan import Params
         from posflow.cli._sim_cli import ServiceFactory, _prepare
         from posflow.cli._simulate import _worker
-        from posflow.cli._world import Params
 
         url = f"sqlite:///{tmp_path / 'w.db'}"
         _prepare(url)

@@ -10,18 +10,10 @@ from hypothesis import strategies as st
 
 import posflow
 from posflow.cli._agents import Agent
+from posflow.cli._plan import START, Params, Plan, sn_for, terminal_id, terminal_index
 from posflow.cli._runinfo import RunInfo
 from posflow.cli._simulate import Tally, run_shard
-from posflow.cli._world import (
-    START,
-    Params,
-    Plan,
-    World,
-    natural_payload,
-    sn_for,
-    terminal_id,
-    terminal_index,
-)
+from posflow.cli._world import World, natural_payload
 from posflow.errors import CorruptRecord
 from posflow.ports import OperatorCheck, Subject
 from posflow.store import Command, MemoryStore, TerminalService

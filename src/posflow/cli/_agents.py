@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from posflow._outcome import Outcome
-from posflow.cli._world import MODELS, Plan, World, sn_for, terminal_id
+from posflow.cli._plan import MODELS, Plan, sn_for, terminal_id
+from posflow.cli._world import World
 
 __all__ = ["ROUNDS", "Agent"]
 

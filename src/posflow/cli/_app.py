@@ -15,7 +15,7 @@ from rich.table import Table
 
 import posflow
 from posflow.cli._errors import CliError, ExitCode
-from posflow.cli._world import Params
+from posflow.cli._plan import Params
 
 __all__ = ["app", "main"]
 

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import attrs
 
-from posflow.cli._world import SIMULATION_POLICY, Params
+from posflow.cli._plan import SIMULATION_POLICY, Params
 from posflow.errors import CorruptRecord
 
 __all__ = ["TABLE", "RunInfo", "clear_run", "read_run", "write_run"]

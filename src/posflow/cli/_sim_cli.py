@@ -14,10 +14,11 @@ import posflow
 from posflow.cli._agents import ROUNDS
 from posflow.cli._app import history_table
 from posflow.cli._errors import CliError, ExitCode
+from posflow.cli._plan import START, Params
 from posflow.cli._report import render_report, report_dict
 from posflow.cli._runinfo import RunInfo, clear_run, read_run, write_run
 from posflow.cli._simulate import RunResult, simulate
-from posflow.cli._world import START, Params, World, natural_payload
+from posflow.cli._world import World, natural_payload
 from posflow.store import Command, SQLStore, TerminalService
 
 __all__ = ["ServiceFactory", "explain", "history", "run"]

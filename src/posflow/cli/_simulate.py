@@ -27,7 +27,8 @@ import posflow
 from posflow._outcome import Outcome
 from posflow._reasons import LANGUAGES, Reason
 from posflow.cli._agents import ROUNDS, Agent
-from posflow.cli._world import START, Params, World
+from posflow.cli._plan import START, Params
+from posflow.cli._world import World
 
 __all__ = ["Progress", "Service", "Tally", "run_shard", "simulate"]
 
