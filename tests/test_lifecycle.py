@@ -386,6 +386,35 @@ class TestFire:
         assert "post_to_ledger" in reason.guard
         assert outcome.record.to_state is None
 
+    def test_an_effect_meeting_malformed_input_refuses_with_invalid_input_naming_it(self) -> None:
+        def add_amount(terminal: Terminal, ctx: Context) -> dict[str, Any]:
+            raise InvalidInput("must be an integer, got str", field="payload.amount")
+
+        lc = one_step(effect=add_amount)
+        t = lc.new_terminal("T", {"k": 1})
+        outcome = lc.fire(t, "go", Context({"amount": "12"}))
+        (reason,) = outcome.reasons
+        assert outcome.terminal is t
+        assert (reason.code, reason.params["field"]) == ("guard.invalid_input", "payload.amount")
+        assert not outcome.retryable
+        assert reason.guard is not None
+        assert "add_amount" in reason.guard
+        assert "payload.amount" in reason.message("en")
+        assert outcome.record.reasons == ("guard.invalid_input",)
+
+    def test_an_effect_whose_port_fails_refuses_with_port_unavailable(self) -> None:
+        def post_to_ledger(terminal: Terminal, ctx: Context) -> dict[str, Any]:
+            raise PortUnavailable("ledger")
+
+        lc = one_step(effect=post_to_ledger)
+        outcome = lc.fire(lc.new_terminal("T"), "go")
+        (reason,) = outcome.reasons
+        assert (reason.code, reason.params["port"], outcome.retryable) == (
+            "port.unavailable",
+            "ledger",
+            True,
+        )
+
     @pytest.mark.parametrize("result", [[("k", 2)], "k=2", 5])
     def test_an_effect_returning_something_other_than_a_mapping_refuses(self, result: Any) -> None:
         lc = one_step(effect=lambda t, c: result)

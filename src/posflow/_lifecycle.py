@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from posflow._catalogue import GUARD_ERROR, NOT_ALLOWED_FROM_STATE, UNDECLARED_STATE, UNKNOWN_EVENT
+from posflow._catalogue import NOT_ALLOWED_FROM_STATE, UNDECLARED_STATE, UNKNOWN_EVENT
 from posflow._context import Context
 from posflow._engine import Step, decide, default_context, refused, resolve
 from posflow._history import HistoryRecord
@@ -238,8 +238,8 @@ class Lifecycle:
                 if changes:  # inside the try: a result that is not a mapping fails here
                     data = adopt_data({**data, **changes})
             except Exception as exc:  # noqa: BLE001 - an effect failure refuses, never half-applies
-                name = f"effect:{guard_name(effect)}"
-                err = (GUARD_ERROR.reason(guard=name, error=exc, error_type=type(exc).__name__),)
+                # the same reasons a raising guard gives: malformed input is not retryable
+                err = reasons_for_exception(f"effect:{guard_name(effect)}", exc)
                 return refused(terminal, event, err, ctx, idempotency_key)
         new: Terminal = _new(Terminal)
         set_id(new, terminal.id)
