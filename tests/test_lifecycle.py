@@ -314,6 +314,29 @@ class TestCheck:
             assert lc.check(t, event).codes == ("lifecycle.undeclared_state",)
         assert lc.fire(t, "open").terminal is t
 
+    def test_a_structural_refusal_is_built_once_per_state_and_event(self) -> None:
+        lc = shop()
+        paused, other = Terminal("T", "paused"), Terminal("U", "paused", 7, {"k": 1})
+        first = lc.check(paused, "sell")
+        assert lc.check(other, "sell") is first  # the same immutable verdict, not a copy
+        assert lc.available(other)["sell"] is first
+        assert lc.fire(other, "sell").reasons is first.reasons
+        assert lc.check(Terminal("T", "open"), "resume") is not first
+        assert lc.check(Terminal("T", "open"), "resume").state == "open"
+
+    def test_unknown_events_and_undeclared_states_are_not_kept(self) -> None:
+        lc = shop()
+        for i in range(50):
+            assert lc.check(Terminal("T", "open"), f"explode{i}").dest is None
+            assert lc.check(Terminal("T", f"vanished{i}"), "open").state == f"vanished{i}"
+        # nothing about these requests is cached: the next ones are built afresh, equal
+        a, b = (lc.check(Terminal("T", "open"), "explode") for _ in range(2))
+        assert a == b
+        assert a is not b
+        c, d = (lc.check(Terminal("T", "vanished"), "open") for _ in range(2))
+        assert c == d
+        assert c is not d
+
     def test_guards_see_the_terminal_and_the_context(self) -> None:
         seen: list[tuple[str, Any, str]] = []
 

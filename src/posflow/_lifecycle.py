@@ -34,8 +34,10 @@ class Lifecycle:
     """A terminal lifecycle: states, events and guarded transitions, compiled to a table.
 
     One lifecycle serves any number of terminals and threads: it keeps no
-    per-terminal objects and no mutable state, and ``check``, ``fire`` and
-    ``available`` are pure functions of the terminal and the context.
+    per-terminal objects and no mutable state (beyond a cache of the immutable
+    verdicts that refuse an event no transition leaves the state by), and
+    ``check``, ``fire`` and ``available`` are pure functions of the terminal and
+    the context.
 
     Args:
         states: the states, as :class:`State` objects or plain names.
@@ -51,6 +53,7 @@ class Lifecycle:
 
     __slots__ = (
         "_events",
+        "_refusals",
         "_registry",
         "_states",
         "_table",
@@ -84,6 +87,10 @@ class Lifecycle:
             raise InvalidDefinition(problems, source=name)
         self._table = self._compile()
         self._events = tuple(dict.fromkeys(t.trigger for t in self._transitions))
+        # (state, event) -> the verdict refusing it for want of a transition; filled on
+        # first use (a reason costs tens of µs to build and mask, and available() asks
+        # for most of them on every call), bounded by declared states x declared events
+        self._refusals: dict[tuple[str, str], Verdict] = {}
 
     def _compile(self) -> dict[str, dict[str, Step]]:
         table: dict[str, dict[str, Step]] = {s.name: {} for s in self._states}
@@ -150,19 +157,28 @@ class Lifecycle:
 
     # -- the engine ------------------------------------------------------------------
 
-    def _structural(self, terminal: Terminal, event: str) -> Reason:
-        row = self._table.get(terminal.state)
+    def _structural(self, state: str, event: str) -> Verdict:
+        """The verdict for an event with no transition from ``state``."""
+        try:
+            return self._refusals[state, event]
+        except KeyError:
+            pass
+        row = self._table.get(state)
         if row is None:
-            return UNDECLARED_STATE.reason(state=terminal.state)
+            return Verdict(event, state, None, (UNDECLARED_STATE.reason(state=state),))
         allowed = tuple(row)
         if event not in self._events:
-            return UNKNOWN_EVENT.reason(event=event, known=self._events, allowed=allowed)
-        return NOT_ALLOWED_FROM_STATE.reason(
+            reason = UNKNOWN_EVENT.reason(event=event, known=self._events, allowed=allowed)
+            return Verdict(event, state, None, (reason,))
+        reason = NOT_ALLOWED_FROM_STATE.reason(
             event=event,
-            state=terminal.state,
+            state=state,
             allowed=allowed or ("none",),
             sources=self.sources_of(event),
         )
+        # only declared (state, event) pairs are kept, so the cache cannot grow unbounded
+        verdict = self._refusals[state, event] = Verdict(event, state, None, (reason,))
+        return verdict
 
     def check(self, terminal: Terminal, event: str, ctx: Context | None = None) -> Verdict:
         """Decide whether ``event`` may happen to ``terminal`` now, without doing it.
@@ -173,7 +189,7 @@ class Lifecycle:
         try:
             step = self._table[terminal.state][event]
         except KeyError:
-            return Verdict(event, terminal.state, None, (self._structural(terminal, event),))
+            return self._structural(terminal.state, event)
         if not step.guards:
             return step.allowed
         reasons = decide(step.guards, terminal, default_context() if ctx is None else ctx)
@@ -209,9 +225,8 @@ class Lifecycle:
         try:
             step = self._table[terminal.state][event]
         except KeyError:
-            return refused(
-                terminal, event, (self._structural(terminal, event),), ctx, idempotency_key
-            )
+            reasons = self._structural(terminal.state, event).reasons
+            return refused(terminal, event, reasons, ctx, idempotency_key)
         # engine.decide, inlined: this loop is most of what an event costs
         found: list[Reason] | None = None
         for name, g in step.guards:
