@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -14,7 +14,7 @@ from posflow._history import HistoryRecord
 from posflow._outcome import Outcome, Verdict
 from posflow._reasons import Reason
 from posflow._spec import Effect, State, Transition, find_problems
-from posflow._terminal import Terminal, adopt_data, set_data, set_id, set_state, set_version
+from posflow._terminal import Terminal, _TerminalSlots, adopt_data
 from posflow.errors import InvalidDefinition, InvalidInput, ReplayError
 from posflow.guards import Guard, GuardRegistry, guard_name, not_
 from posflow.guards._framework import normalise, reasons_for_exception
@@ -26,8 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["Lifecycle"]
 
 _new = object.__new__
-_utc_now = dt.datetime.now
-_UTC = dt.UTC
+_time_ns = time.time_ns
 
 
 class Lifecycle:
@@ -256,31 +255,30 @@ class Lifecycle:
                 # the same reasons a raising guard gives: malformed input is not retryable
                 err = reasons_for_exception(f"effect:{guard_name(effect)}", exc)
                 return refused(terminal, event, err, ctx, idempotency_key)
-        new: Terminal = _new(Terminal)
-        set_id(new, terminal.id)
-        set_state(new, step.dest)
-        set_version(new, terminal.version + 1)
-        set_data(new, data)
-        # ctx.now(), without its two method calls when the clock is the system clock
-        at: dt.datetime
-        if ctx.__class__ is not Context:
-            at = ctx.now()
-        elif (fixed := ctx.at) is not None:
-            at = fixed
-        elif ctx.clock.__class__ is SystemClock:
-            at = _utc_now(_UTC)  # what SystemClock.now() returns
-        else:
-            at = ctx.clock.now()
+        # terminal._build, inlined: fill the bare slots, then make them a Terminal
+        new: Any = _TerminalSlots()
+        new.id = terminal.id
+        new.state = step.dest
+        new.version = terminal.version + 1
+        new.data = data
+        new.__class__ = Terminal
+        # outcome.decided, inlined
         out: Outcome = _new(Outcome)
         out.terminal = new
         out.previous = terminal
         out.event = event
         out.reasons = ()
         out._ctx = ctx
-        out.at = at
         out.idempotency_key = idempotency_key
         out._changes = changes
         out._record = None
+        if ctx.__class__ is Context and ctx.at is None and ctx.clock.__class__ is SystemClock:
+            # the system clock as an integer; Outcome.at makes the datetime
+            # SystemClock.now() would have given, only when it is read
+            out._at = None
+            out._ns = _time_ns()
+        else:
+            out._at = ctx.now()
         return out
 
     # -- history -----------------------------------------------------------------------
