@@ -255,7 +255,7 @@ class Lifecycle:
                 # the same reasons a raising guard gives: malformed input is not retryable
                 err = reasons_for_exception(f"effect:{guard_name(effect)}", exc)
                 return refused(terminal, event, err, ctx, idempotency_key)
-        # terminal._build, inlined: fill the bare slots, then make them a Terminal
+        # fill bare slots, then make them a Terminal (see _terminal._TerminalSlots)
         new: Any = _TerminalSlots()
         new.id = terminal.id
         new.state = step.dest

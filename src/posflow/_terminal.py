@@ -30,8 +30,13 @@ def _data_repr(data: Mapping[str, Any]) -> str:
 class _TerminalSlots:
     """The storage of a :class:`Terminal`: its slots, without attrs' frozen ``__setattr__``.
 
-    attrs reuses these slots rather than adding its own, so a filled instance can
-    become a ``Terminal`` by ``__class__`` assignment (see :func:`_build`).
+    attrs reuses these slots rather than adding its own, so the two classes share
+    one layout. The engine makes one terminal per accepted event; instead of attrs'
+    frozen ``__init__`` (a bound ``object.__setattr__`` per field, plus the data
+    converter) it fills a bare ``_TerminalSlots`` with plain attribute stores and
+    then gives it the ``Terminal`` class, which CPython allows between classes of
+    the same layout. It does so only with data that is already read-only (see
+    :func:`adopt_data`); everyone else uses the constructor.
     """
 
     __slots__ = ("__weakref__", "data", "id", "state", "version")
@@ -60,24 +65,6 @@ class Terminal(_TerminalSlots):
     def with_data(self, **changes: Any) -> Terminal:
         """Return a copy whose data has ``changes`` merged in (state and version kept)."""
         return Terminal(self.id, self.state, self.version, {**self.data, **changes})
-
-
-def _build(terminal_id: str, state: str, version: int, data: Mapping[str, Any]) -> Terminal:
-    """A :class:`Terminal` from fields that are already valid, without the converter.
-
-    The engine makes one terminal per accepted event. attrs' frozen ``__init__``
-    sets each field through ``object.__setattr__`` and runs the data converter;
-    this fills a plain :class:`_TerminalSlots` (same slots, ordinary attribute
-    stores) and then gives it its class, which CPython allows between classes
-    of the same layout. ``data`` must already be read-only (see :func:`adopt_data`).
-    """
-    new: Any = _TerminalSlots()
-    new.id = terminal_id
-    new.state = state
-    new.version = version
-    new.data = data
-    new.__class__ = Terminal
-    return new  # type: ignore[no-any-return]
 
 
 def adopt_data(fresh: dict[str, Any]) -> Mapping[str, Any]:
