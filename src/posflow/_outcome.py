@@ -90,8 +90,8 @@ class Outcome:
     """Every reason for a refusal; empty when accepted."""
     idempotency_key: str | None
     """The caller's deduplication key, if one was given."""
-    _at: dt.datetime | None  # None until `at` is first read, then _ns is set
-    _ns: int  # the system clock in nanoseconds, when _at was left None
+    _at: dt.datetime | None  # None when fire kept the system clock's reading in _ns
+    _ns: int  # that reading (time.time_ns()); `at` converts it on first read
 
     def __init__(
         self,
