@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -74,3 +74,18 @@ def adopt_data(fresh: dict[str, Any]) -> Mapping[str, Any]:
     built ``fresh`` and must not keep it.
     """
     return MappingProxyType(fresh)
+
+
+def terminal_of(terminal_id: str, state: str, version: int, data: Mapping[str, Any]) -> Terminal:
+    """A :class:`Terminal` from trusted parts, without the constructor's checks and copy.
+
+    For stores that have just decoded a row: ``data`` must already be read-only
+    (see :func:`adopt_data`) and nobody may keep a mutable reference to it.
+    """
+    new: Any = _TerminalSlots()
+    new.id = terminal_id
+    new.state = state
+    new.version = version
+    new.data = data
+    new.__class__ = Terminal
+    return cast(Terminal, new)
