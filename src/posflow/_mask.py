@@ -90,7 +90,7 @@ def redact_any(value: Any) -> Any:
     """Mask sensitive keys anywhere inside nested mappings and sequences."""
     if value is None or value.__class__ in _SCALARS:  # most values: skip the ABC checks
         return value
-    if isinstance(value, Mapping):
+    if value.__class__ is dict or isinstance(value, Mapping):
         return redact(value)
     if isinstance(value, Sequence) and not isinstance(value, str | bytes | bytearray):
         return (
@@ -103,4 +103,12 @@ def redact_any(value: Any) -> Any:
 
 def redact(mapping: Mapping[str, Any]) -> dict[str, Any]:
     """Return a copy of ``mapping`` with every sensitive value masked."""
-    return {k: mask_value(str(k), v) for k, v in mapping.items()}
+    scalars, kind = _SCALARS, _kind
+    return {
+        # a plain value under a harmless key (most of them) is kept without a call
+        k: v
+        if (v is None or v.__class__ in scalars)
+        and kind(k if k.__class__ is str else str(k)) is None
+        else mask_value(str(k), v)
+        for k, v in mapping.items()
+    }
