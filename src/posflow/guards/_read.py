@@ -58,7 +58,7 @@ def policy_of(ctx: Context) -> Policy:
 def mapping(value: object, field: str) -> Mapping[str, Any]:
     """``value`` as a mapping (``None`` reads as empty)."""
     if value.__class__ in _PLAIN_MAPPINGS:  # most values: skip the ABC check
-        return value  # type: ignore[return-value]
+        return value
     if value is None:
         return _EMPTY
     if not isinstance(value, Mapping):
@@ -169,7 +169,7 @@ def timestamp(value: object, field: str) -> dt.datetime | None:
 def port_answer(port: str, value: object, kind: type[T], *, optional: bool = True) -> T | None:
     """Check that a port answered with a ``kind`` (or ``None`` when allowed)."""
     if value.__class__ is kind:  # the usual answer: no subclass check needed
-        return value  # type: ignore[return-value]
+        return value
     if value is None and optional:
         return None
     if not isinstance(value, kind):
