@@ -87,6 +87,32 @@ class TestWorld:
         assert ops.verify(terminal_id(3), "02", plan.password) is OperatorCheck.UNKNOWN_OPERATOR
         assert ops.verify("T9999999", "01", "x") is OperatorCheck.UNKNOWN_OPERATOR
 
+    def test_a_frozen_account_is_frozen_only_in_its_days_whatever_was_asked_before(self) -> None:
+        world = World(Params(5, 2000, 10))
+        plan = self.find(world, lambda p: p.frozen_from is not None and p.frozen_from > 0)
+        accounts = world.ports.accounts
+        merchant = f"M{plan.index:07d}"
+        statuses = []
+        for day in range(plan.frozen_from - 1, plan.frozen_until + 1):  # type: ignore[operator]
+            world.clock.set(START + dt.timedelta(days=day, hours=9))
+            first = accounts.account(merchant)
+            assert accounts.account(merchant) is first  # kept while it still holds
+            assert first is not None
+            fresh = World(Params(5, 2000, 10))  # a world asked nothing before
+            fresh.clock.set(world.clock.now())
+            assert fresh.ports.accounts.account(merchant) == first
+            statuses.append(first.status.value)
+        days = plan.frozen_until - plan.frozen_from
+        assert statuses == ["active"] + ["frozen"] * days + ["active"]
+
+    def test_a_merchant_file_is_the_same_each_time(self) -> None:
+        world = World(Params(5, 50, 3))
+        docs = world.ports.documents
+        assert docs.documents("M0000007") is docs.documents("M0000007")
+        assert docs.documents("M0000007") == World(Params(5, 50, 3)).ports.documents.documents(
+            "M0000007"
+        )
+
     def test_strangers_are_unknown_to_every_port(self) -> None:
         world = World(Params(5, 10, 3))
         assert world.ports.documents.documents("M0000099") == ()

@@ -136,14 +136,16 @@ class World:
 class _Documents:
     """Each merchant's file: current documents, some arriving on a later day, some expired.
 
-    Documents are immutable values, so the few distinct ones are made once and shared.
+    Documents are immutable values, so the few distinct ones are made once and shared,
+    and each merchant's file (which depends on its plan alone) is put together once.
     """
 
-    __slots__ = ("_made", "_world")
+    __slots__ = ("_files", "_made", "_world")
 
     def __init__(self, world: World) -> None:
         self._world = world
         self._made: dict[tuple[DocumentKind, int, int | None], Document] = {}
+        self._files: dict[str, tuple[Document, ...]] = {}
 
     def _doc(self, kind: DocumentKind, issued: int, expires: int | None = 3650) -> Document:
         key = (kind, issued, expires)
@@ -160,6 +162,12 @@ class _Documents:
         return found
 
     def documents(self, merchant: str) -> tuple[Document, ...]:
+        found = self._files.get(merchant)
+        if found is None:
+            found = self._files[merchant] = self._file(merchant)
+        return found
+
+    def _file(self, merchant: str) -> tuple[Document, ...]:
         plan = self._world.plan_of(merchant)
         if plan is None:
             return ()
@@ -273,10 +281,13 @@ class _Risk:
 
 
 class _Accounts:
-    __slots__ = ("_world",)
+    """Each merchant's settlement account; the value made last is kept while it still holds."""
+
+    __slots__ = ("_made", "_world")
 
     def __init__(self, world: World) -> None:
         self._world = world
+        self._made: dict[str, SettlementAccount] = {}
 
     def account(self, merchant: str) -> SettlementAccount | None:
         plan = self._world.plan_of(merchant)
@@ -287,9 +298,12 @@ class _Accounts:
         if plan.frozen_from is not None and plan.frozen_from <= today < plan.frozen_until:
             status = AccountStatus.FROZEN
         complaints = 1 if plan.close_day is not None and today < plan.complaints_until else 0
-        return SettlementAccount(
-            merchant, account_number(plan.index), status=status, open_complaints=complaints
-        )
+        found = self._made.get(merchant)
+        if found is None or found.status is not status or found.open_complaints != complaints:
+            found = self._made[merchant] = SettlementAccount(
+                merchant, account_number(plan.index), status=status, open_complaints=complaints
+            )
+        return found
 
 
 class _Host:
