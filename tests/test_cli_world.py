@@ -165,6 +165,25 @@ class TestAgents:
         assert halves.samples == whole.samples
         assert halves.created == whole.created == 90
 
+    def test_terminals_carry_their_merchant_id_and_what_the_merchant_resubmitted(self) -> None:
+        params = Params(7, 300, 6)
+        world = World(params)
+        store = MemoryStore()
+        run_shard(params, TerminalService(posflow.default_lifecycle(), store), Command)
+        resubmitted = 0
+        for i in range(params.terminals):
+            merchant = store.get(terminal_id(i)).data["merchant"]
+            plan = world.plan(i)
+            assert merchant["id"] == plan.merchant_id
+            assert set(merchant) <= {"id", "contact_phone"}
+            if "contact_phone" in merchant:
+                assert plan.form_incomplete
+                resubmitted += 1
+            assert world.ports.merchants.merchant(plan.merchant_id) == plan.merchant
+        assert resubmitted > 0
+        assert world.ports.merchants.merchant("T0000001") is None
+        assert world.ports.merchants.merchant("M9999999") is None
+
     def test_a_longer_run_meets_the_whole_lifecycle(self) -> None:
         tally = run(Params(3, 400, 12))
         events = set(tally.by_event)

@@ -235,6 +235,11 @@ class Plan:
         )
 
     @property
+    def merchant_id(self) -> str:
+        """The id of the terminal's merchant, under which the world files its record."""
+        return merchant_id(self.index)
+
+    @property
     def merchant(self) -> dict[str, Any]:
         """The application the merchant submits (the form may lack the phone)."""
         i = self.index

@@ -134,8 +134,9 @@ def run_shard(
         newcomers = arrivals.pop(day, [])
         if newcomers:
             clock.set(today + ROUNDS[0])
+            applied_at = clock.now().isoformat()
             tally.created += service.create_many(
-                (a.id, {"merchant": a.plan.merchant, "applied_at": clock.now().isoformat()})
+                (a.id, {"merchant": {"id": a.plan.merchant_id}, "applied_at": applied_at})
                 for a in newcomers
             )
             live.extend(newcomers)

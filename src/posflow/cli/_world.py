@@ -94,6 +94,7 @@ class World:
             accounts=_Accounts(self),
             host=_Host(self),
             operators=_Operators(self),
+            merchants=_Merchants(self),
         )
 
     def plan(self, index: int) -> Plan:
@@ -323,6 +324,31 @@ class _Host:
         begins = START + dt.timedelta(days=day, hours=MAINTENANCE_HOURS[0])
         ends = START + dt.timedelta(days=day, hours=MAINTENANCE_HOURS[1])
         return HostWindow(WindowKind.MAINTENANCE, begins, ends) if begins <= at < ends else None
+
+
+class _Merchants:
+    """The merchant file: each merchant's application, as its plan has it.
+
+    Terminals carry only their merchant's id in ``data["merchant"]`` (and what the
+    merchant resubmitted); the guards read the rest from here.
+    """
+
+    __slots__ = ("_recent", "_world")
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self._recent: dict[str, Mapping[str, Any] | None] = {}
+
+    def merchant(self, merchant_id: str) -> Mapping[str, Any] | None:
+        try:
+            return self._recent[merchant_id]
+        except KeyError:
+            pass
+        if len(self._recent) > 4096:
+            self._recent.clear()  # a merchant is asked about a few times per event, then later
+        plan = self._world.plan_of(merchant_id) if merchant_id.startswith("M") else None
+        found = self._recent[merchant_id] = None if plan is None else plan.merchant
+        return found
 
 
 class _Operators:

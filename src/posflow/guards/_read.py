@@ -66,9 +66,25 @@ def mapping(value: object, field: str) -> Mapping[str, Any]:
     return value
 
 
+def mapping_answer(port: str, value: object) -> Mapping[str, Any]:
+    """A port's answer that must be a mapping."""
+    if value.__class__ in _PLAIN_MAPPINGS or isinstance(value, Mapping):
+        return value
+    raise PortUnavailable(port, f"answered with {type(value).__name__}, not a mapping")
+
+
 def merchant_of(terminal: Terminal, ctx: Context) -> Mapping[str, Any]:
-    """The merchant record for a decision: the payload's ``merchant`` over the terminal's."""
+    """The merchant record for a decision.
+
+    The payload's ``merchant`` over the terminal's ``data["merchant"]``, over the record
+    on file (``ctx.ports.merchants``) under the terminal's merchant id.
+    """
     stored = mapping(terminal.data.get("merchant"), "data.merchant")
+    key = stored.get("id")
+    if key.__class__ is str:
+        on_file = ctx.ports.merchants.merchant(key)
+        if on_file is not None:
+            stored = {**mapping_answer("merchants", on_file), **stored}
     given = ctx.payload.get("merchant")
     if given is None:  # most decisions: the payload does not touch the merchant
         return stored

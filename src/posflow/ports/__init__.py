@@ -12,6 +12,7 @@ risk          :class:`RiskRegistry`       :class:`InMemoryRiskRegistry`
 accounts      :class:`SettlementAccounts` :class:`InMemorySettlementAccounts`
 host          :class:`HostLink`           :class:`InMemoryHostLink`
 operators     :class:`OperatorDirectory`  :class:`InMemoryOperatorDirectory`
+merchants     :class:`MerchantFile`       :class:`InMemoryMerchantFile`
 (time)        :class:`Clock`              :class:`FrozenClock`, :class:`SystemClock`
 ============  ==========================  ===============================
 
@@ -40,6 +41,7 @@ from posflow.ports._inventory import (
     InMemoryInventory,
     Inventory,
 )
+from posflow.ports._merchants import InMemoryMerchantFile, MerchantFile
 from posflow.ports._operators import InMemoryOperatorDirectory, OperatorCheck, OperatorDirectory
 from posflow.ports._risk import (
     BlacklistEntry,
@@ -68,10 +70,12 @@ __all__ = [
     "InMemoryDocumentVault",
     "InMemoryHostLink",
     "InMemoryInventory",
+    "InMemoryMerchantFile",
     "InMemoryOperatorDirectory",
     "InMemoryRiskRegistry",
     "InMemorySettlementAccounts",
     "Inventory",
+    "MerchantFile",
     "OperatorCheck",
     "OperatorDirectory",
     "Ports",

@@ -14,12 +14,21 @@ from posflow.ports._accounts import InMemorySettlementAccounts, SettlementAccoun
 from posflow.ports._documents import DocumentVault, InMemoryDocumentVault
 from posflow.ports._host import HostLink, InMemoryHostLink
 from posflow.ports._inventory import InMemoryInventory, Inventory
+from posflow.ports._merchants import InMemoryMerchantFile, MerchantFile
 from posflow.ports._operators import InMemoryOperatorDirectory, OperatorDirectory
 from posflow.ports._risk import InMemoryRiskRegistry, RiskRegistry
 
 __all__ = ["PORT_NAMES", "Ports", "shield", "unshielded"]
 
-PORT_NAMES: Final = ("documents", "inventory", "risk", "accounts", "host", "operators")
+PORT_NAMES: Final = (
+    "documents",
+    "inventory",
+    "risk",
+    "accounts",
+    "host",
+    "operators",
+    "merchants",
+)
 """The ports posflow's own guards consult, by the name reasons report."""
 
 _TRUSTED: Final[frozenset[type]] = frozenset(
@@ -30,6 +39,7 @@ _TRUSTED: Final[frozenset[type]] = frozenset(
         InMemorySettlementAccounts,
         InMemoryHostLink,
         InMemoryOperatorDirectory,
+        InMemoryMerchantFile,
     }
 )
 
@@ -131,6 +141,8 @@ class Ports:
         accounts: settlement accounts (:class:`SettlementAccounts`).
         host: the acquirer's host (:class:`HostLink`).
         operators: operators and their credentials (:class:`OperatorDirectory`).
+        merchants: the merchant records on file (:class:`MerchantFile`), read under the
+            terminal's ``data["merchant"]``; empty by default.
         extra: the service's own ports, by name, for its own guards.
     """
 
@@ -140,6 +152,7 @@ class Ports:
     accounts: SettlementAccounts = attrs.field(factory=InMemorySettlementAccounts)
     host: HostLink = attrs.field(factory=InMemoryHostLink)
     operators: OperatorDirectory = attrs.field(factory=InMemoryOperatorDirectory)
+    merchants: MerchantFile = attrs.field(factory=InMemoryMerchantFile)
     extra: Mapping[str, Any] = attrs.field(default=_NO_EXTRA, converter=_extra)
 
     def __attrs_post_init__(self) -> None:
@@ -151,6 +164,7 @@ class Ports:
             and type(self.accounts) in trusted
             and type(self.host) in trusted
             and type(self.operators) in trusted
+            and type(self.merchants) in trusted
         ):
             return
         for name in PORT_NAMES:

@@ -30,6 +30,7 @@ from posflow.ports import (
     InMemoryDocumentVault,
     InMemoryHostLink,
     InMemoryInventory,
+    InMemoryMerchantFile,
     InMemoryOperatorDirectory,
     InMemoryRiskRegistry,
     InMemorySettlementAccounts,
@@ -126,7 +127,8 @@ class World:
         clock: a frozen clock, starting at :data:`EPOCH`.
         policy: the policy guards read (the default one).
         lifecycle: the lifecycle fired (the default one).
-        documents, inventory, risk, accounts, host, operators: the in-memory ports.
+        documents, inventory, risk, accounts, host, operators, merchants: the in-memory
+            ports (the merchant file is empty: terminals carry their whole record).
         merchant: the merchant record new terminals carry in ``data["merchant"]``.
     """
 
@@ -142,6 +144,7 @@ class World:
     operators: InMemoryOperatorDirectory = attrs.field(
         factory=lambda: InMemoryOperatorDirectory(cost=2**4)
     )
+    merchants: InMemoryMerchantFile = attrs.field(factory=InMemoryMerchantFile)
     merchant: dict[str, Any] = attrs.field(factory=_merchant, repr=_masked)
 
     def __attrs_post_init__(self) -> None:
@@ -175,6 +178,7 @@ class World:
             accounts=self.accounts,
             host=self.host,
             operators=self.operators,
+            merchants=self.merchants,
         )
 
     def payload(self, event: str, **overrides: Any) -> dict[str, Any]:
