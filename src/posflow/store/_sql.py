@@ -34,6 +34,7 @@ from posflow.store._base import (
     Loaded,
     Prior,
     Write,
+    check_id,
     chunks,
     decode_data,
     decode_json,
@@ -320,6 +321,10 @@ class SQLStore:
         low = text.lower()
         if isinstance(exc, dbapi.IntegrityError) or state in {"40001", "40P01"}:
             return ConcurrencyConflict(terminal_id=terminal_id or "?", expected_version=version)
+        if isinstance(exc, dbapi.DataError) or state == "54000":
+            # a value the database cannot hold (NUL in text, an index row too large):
+            # the caller's input, not an outage; the service checks ids before this
+            return InvalidInput(f"the database refused a value: {text}")
         if "no such table" in low or state == "42P01":
             return SchemaMismatch(found=None, expected=SCHEMA_VERSION)
         if "locked" in low or "busy" in low:
@@ -515,11 +520,13 @@ class SQLStore:
 
     def get(self, terminal_id: str) -> Terminal:
         """The stored terminal; ``TerminalNotFound`` if there is none."""
+        check_id(terminal_id)
         result: Terminal = self._read(lambda cur: self._terminal_row(cur, terminal_id)[0])
         return result
 
     def history(self, terminal_id: str) -> list[HistoryRecord]:
         """The terminal's history in order; ``TerminalNotFound`` for an unknown terminal."""
+        check_id(terminal_id)
 
         def run(cur: Any) -> list[HistoryRecord]:
             self._terminal_row(cur, terminal_id)
@@ -531,6 +538,7 @@ class SQLStore:
 
     def snapshot(self, terminal_id: str) -> tuple[Terminal, int, list[HistoryRecord]]:
         """The terminal, its stored history length and its history, in one read transaction."""
+        check_id(terminal_id)
 
         def run(cur: Any) -> tuple[Terminal, int, list[HistoryRecord]]:
             terminal, seq = self._terminal_row(cur, terminal_id)
