@@ -441,15 +441,18 @@ class TerminalService:
         record_refusals = self._record_refusals
         shared = ctx.payload
         with self._store.transaction() as tx:
-            loaded = tx.load_many({c.terminal_id for c in batch if storable(c.terminal_id)})
-            pairs = {
-                (c.terminal_id, c.idempotency_key)
-                for c in batch
-                if c.idempotency_key is not None
-                and storable(c.terminal_id)
-                and storable(c.idempotency_key)
-                and c.terminal_id in loaded
-            }
+            # ids and keys no store can hold are left out here and refused one by one below
+            ids: set[str] = set()
+            keyed: list[tuple[str, str]] = []
+            for c in batch:
+                tid = c.terminal_id
+                if storable(tid):
+                    ids.add(tid)
+                    key = c.idempotency_key
+                    if key is not None and storable(key):
+                        keyed.append((tid, key))
+            loaded = tx.load_many(ids)
+            pairs = {pair for pair in keyed if pair[0] in loaded}
             priors: dict[tuple[str, str], Prior] = tx.find_keys(pairs) if pairs else {}
             masks = masked_payload(shared)
             encode_record = tx.encode_record
