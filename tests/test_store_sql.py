@@ -439,3 +439,34 @@ def test_a_value_the_database_refuses_is_invalid_input_not_an_outage(
             tx.load("T\x00", None)
     finally:
         store.close()
+
+
+class TestKeyLookup:
+    def test_keys_are_matched_as_pairs_not_as_crossed_ids_and_keys(self, store: Store) -> None:
+        """T1 used k2 and T2 used k1: (T1, k1) and (T2, k2) are new, not duplicates."""
+        svc = TerminalService(SMALL, store)
+        svc.create_many([("T1", None), ("T2", None)])
+        svc.fire("T1", "tick", Context({"n": "first"}), idempotency_key="k2")
+        svc.fire("T2", "tick", Context({"n": "first"}), idempotency_key="k1")
+        outs = svc.fire_many(
+            [
+                Command("T1", "tick", {"n": "new"}, idempotency_key="k1"),
+                Command("T2", "tick", {"n": "new"}, idempotency_key="k2"),
+                Command("T1", "tick", {"n": "again"}, idempotency_key="k2"),
+            ]
+        )
+        assert [getattr(o, "duplicate", False) for o in outs] == [False, False, True]
+        assert [dict(r.payload) for r in svc.history("T1")] == [{"n": "first"}, {"n": "new"}]
+        assert [r.idempotency_key for r in svc.history("T2")] == ["k1", "k2"]
+
+    def test_many_keys_over_several_lookup_chunks_are_all_found(self, store: Store) -> None:
+        svc = TerminalService(SMALL, store)
+        ids = [f"T{i:04d}" for i in range(_sql._IN_CHUNK + 20)]
+        svc.create_many((tid, None) for tid in ids)
+        first = svc.fire_many([Command(tid, "tick", idempotency_key=f"k-{tid}") for tid in ids])
+        assert all(o.ok for o in first)
+        again = svc.fire_many(
+            [Command(tid, "go", idempotency_key=f"k-{tid}") for tid in ids], batch_size=len(ids)
+        )
+        assert all(getattr(o, "duplicate", False) for o in again)
+        assert svc.counts() == {"a": len(ids)}
