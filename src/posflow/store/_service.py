@@ -522,11 +522,17 @@ class TerminalService:
     # -- reads -----------------------------------------------------------------------------
 
     def get(self, terminal_id: str) -> Terminal:
-        """The stored terminal; ``TerminalNotFound`` if there is none."""
+        """The stored terminal; ``TerminalNotFound`` if there is none.
+
+        An id no store can hold (see ``MAX_ID_LENGTH``) is ``InvalidInput``.
+        """
         return self._store.get(terminal_id)
 
     def history(self, terminal_id: str) -> list[HistoryRecord]:
-        """The terminal's history, oldest first; ``TerminalNotFound`` if there is none."""
+        """The terminal's history, oldest first; ``TerminalNotFound`` if there is none.
+
+        An id no store can hold (see ``MAX_ID_LENGTH``) is ``InvalidInput``.
+        """
         return self._store.history(terminal_id)
 
     def counts(self) -> dict[str, int]:
@@ -648,6 +654,7 @@ class TerminalService:
 
         Raises:
             TerminalNotFound: no such terminal.
+            InvalidInput: an id no store can hold (see ``MAX_ID_LENGTH``).
         """
         try:
             terminal, seq, records = self._store.snapshot(terminal_id)
