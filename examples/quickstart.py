@@ -58,6 +58,7 @@ def build_ports(today: dt.date) -> Ports:
 
 
 def main() -> None:
+    """Walk the terminal and print each step, then a refusal in both languages."""
     lc = posflow.default_lifecycle()
     clock = posflow.FrozenClock()
     ctx = posflow.Context(clock=clock, ports=build_ports(clock.now().date()))

@@ -36,7 +36,8 @@ class TestBenchEngine:
         result = bench.main(["--repeats", "1", "--iterations", "5", "--terminals", "5"])
         out = capsys.readouterr().out
         expected = {(e, op) for e in ENGINES for op in ("fire", "check")}
-        assert set(result["us"]) == expected | {("posflow", "fire+record")}
+        extra = {("posflow", "fire+record"), ("posflow", "available")}
+        assert set(result["us"]) == expected | extra
         assert all(us > 0 for us in result["us"].values())
         assert set(result["memory"]) == set(ENGINES)
         assert [label for label, _, _ in result["ratios"]][:3] == [
@@ -47,6 +48,7 @@ class TestBenchEngine:
         for engine in ENGINES:
             assert engine in out
         assert "'activate'" in out
+        assert "available()" in out
 
     def test_memory_can_be_skipped(self, bench: ModuleType) -> None:
         result = bench.main(["--repeats", "1", "--iterations", "3", "--terminals", "0"])

@@ -463,7 +463,9 @@ class TestTheDefaultLifecycle:
         t = posflow.Terminal("T1", state, 3, data)
         outcome = LIFECYCLE.fire(t, event, ctx)
         _assert_explained(outcome.reasons)
+        # malformed data is named, never a retryable guard.error (effects included)
+        assert "guard.error" not in outcome.codes
         for reason in outcome.reasons:
-            if reason.code == "guard.error":  # an effect met data no guard had read
+            if reason.code == "guard.invalid_input":
                 assert isinstance(reason.error, InvalidInput), reason.error
-                assert reason.error.field
+                assert not reason.retryable

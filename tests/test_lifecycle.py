@@ -314,6 +314,29 @@ class TestCheck:
             assert lc.check(t, event).codes == ("lifecycle.undeclared_state",)
         assert lc.fire(t, "open").terminal is t
 
+    def test_a_structural_refusal_is_built_once_per_state_and_event(self) -> None:
+        lc = shop()
+        paused, other = Terminal("T", "paused"), Terminal("U", "paused", 7, {"k": 1})
+        first = lc.check(paused, "sell")
+        assert lc.check(other, "sell") is first  # the same immutable verdict, not a copy
+        assert lc.available(other)["sell"] is first
+        assert lc.fire(other, "sell").reasons is first.reasons
+        assert lc.check(Terminal("T", "open"), "resume") is not first
+        assert lc.check(Terminal("T", "open"), "resume").state == "open"
+
+    def test_unknown_events_and_undeclared_states_are_not_kept(self) -> None:
+        lc = shop()
+        for i in range(50):
+            assert lc.check(Terminal("T", "open"), f"explode{i}").dest is None
+            assert lc.check(Terminal("T", f"vanished{i}"), "open").state == f"vanished{i}"
+        # nothing about these requests is cached: the next ones are built afresh, equal
+        a, b = (lc.check(Terminal("T", "open"), "explode") for _ in range(2))
+        assert a == b
+        assert a is not b
+        c, d = (lc.check(Terminal("T", "vanished"), "open") for _ in range(2))
+        assert c == d
+        assert c is not d
+
     def test_guards_see_the_terminal_and_the_context(self) -> None:
         seen: list[tuple[str, Any, str]] = []
 
@@ -385,6 +408,35 @@ class TestFire:
         assert reason.guard.startswith("effect:")
         assert "post_to_ledger" in reason.guard
         assert outcome.record.to_state is None
+
+    def test_an_effect_meeting_malformed_input_refuses_with_invalid_input_naming_it(self) -> None:
+        def add_amount(terminal: Terminal, ctx: Context) -> dict[str, Any]:
+            raise InvalidInput("must be an integer, got str", field="payload.amount")
+
+        lc = one_step(effect=add_amount)
+        t = lc.new_terminal("T", {"k": 1})
+        outcome = lc.fire(t, "go", Context({"amount": "12"}))
+        (reason,) = outcome.reasons
+        assert outcome.terminal is t
+        assert (reason.code, reason.params["field"]) == ("guard.invalid_input", "payload.amount")
+        assert not outcome.retryable
+        assert reason.guard is not None
+        assert "add_amount" in reason.guard
+        assert "payload.amount" in reason.message("en")
+        assert outcome.record.reasons == ("guard.invalid_input",)
+
+    def test_an_effect_whose_port_fails_refuses_with_port_unavailable(self) -> None:
+        def post_to_ledger(terminal: Terminal, ctx: Context) -> dict[str, Any]:
+            raise PortUnavailable("ledger")
+
+        lc = one_step(effect=post_to_ledger)
+        outcome = lc.fire(lc.new_terminal("T"), "go")
+        (reason,) = outcome.reasons
+        assert (reason.code, reason.params["port"], outcome.retryable) == (
+            "port.unavailable",
+            "ledger",
+            True,
+        )
 
     @pytest.mark.parametrize("result", [[("k", 2)], "k=2", 5])
     def test_an_effect_returning_something_other_than_a_mapping_refuses(self, result: Any) -> None:

@@ -11,15 +11,42 @@ import attrs
 
 from posflow._mask import redact
 
-__all__ = ["HistoryRecord"]
+__all__ = ["HistoryRecord", "build_record"]
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 def _masked(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return MappingProxyType(redact(value or {}))
+    # most events carry no payload and most steps change no data: share one empty view
+    return MappingProxyType(redact(value)) if value else _EMPTY
+
+
+class _RecordSlots:
+    """The storage of a :class:`HistoryRecord`, without attrs' frozen ``__setattr__``.
+
+    attrs reuses these slots, so :func:`build_record` can fill one with plain
+    attribute stores and then give it its class (as ``posflow._terminal`` does).
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "actor",
+        "at",
+        "changes",
+        "event",
+        "from_state",
+        "idempotency_key",
+        "payload",
+        "reasons",
+        "seq",
+        "terminal_id",
+        "to_state",
+        "version",
+    )
 
 
 @attrs.frozen(slots=True)
-class HistoryRecord:
+class HistoryRecord(_RecordSlots):
     """What happened to a terminal at one step, accepted or refused.
 
     Payloads and data changes are masked when the record is made, so an audit
@@ -61,7 +88,21 @@ class HistoryRecord:
 
     def with_seq(self, seq: int) -> HistoryRecord:
         """Return this record placed at position ``seq`` of its terminal's history."""
-        return attrs.evolve(self, seq=seq)
+        rec: Any = _RecordSlots()
+        rec.terminal_id = self.terminal_id
+        rec.seq = seq
+        rec.event = self.event
+        rec.from_state = self.from_state
+        rec.to_state = self.to_state
+        rec.version = self.version
+        rec.actor = self.actor
+        rec.at = self.at
+        rec.payload = self.payload  # already masked and read-only: shared, not copied
+        rec.reasons = self.reasons
+        rec.idempotency_key = self.idempotency_key
+        rec.changes = self.changes
+        rec.__class__ = HistoryRecord
+        return rec  # type: ignore[no-any-return]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view of the record (``at`` in ISO 8601)."""
@@ -79,3 +120,39 @@ class HistoryRecord:
             "idempotency_key": self.idempotency_key,
             "changes": dict(self.changes),
         }
+
+
+def build_record(
+    terminal_id: str,
+    seq: int | None,
+    event: str,
+    from_state: str,
+    to_state: str | None,
+    version: int,
+    actor: str,
+    at: dt.datetime,
+    payload: Mapping[str, Any] | None,
+    reasons: tuple[str, ...],
+    idempotency_key: str | None,
+    changes: Mapping[str, Any] | None,
+) -> HistoryRecord:
+    """The engine's constructor: ``HistoryRecord(...)`` with positional fields, cheaper.
+
+    Payload and changes are masked exactly as the constructor masks them; the other
+    fields are taken as given, so the caller must pass them with the right types.
+    """
+    rec: Any = _RecordSlots()
+    rec.terminal_id = terminal_id
+    rec.seq = seq
+    rec.event = event
+    rec.from_state = from_state
+    rec.to_state = to_state
+    rec.version = version
+    rec.actor = actor
+    rec.at = at
+    rec.payload = MappingProxyType(redact(payload)) if payload else _EMPTY
+    rec.reasons = reasons
+    rec.idempotency_key = idempotency_key
+    rec.changes = MappingProxyType(redact(changes)) if changes else _EMPTY
+    rec.__class__ = HistoryRecord
+    return rec  # type: ignore[no-any-return]

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from posflow._catalogue import GUARD_ERROR, NOT_ALLOWED_FROM_STATE, UNDECLARED_STATE, UNKNOWN_EVENT
+from posflow._catalogue import NOT_ALLOWED_FROM_STATE, UNDECLARED_STATE, UNKNOWN_EVENT
 from posflow._context import Context
 from posflow._engine import Step, decide, default_context, refused, resolve
 from posflow._history import HistoryRecord
 from posflow._outcome import Outcome, Verdict
 from posflow._reasons import Reason
 from posflow._spec import Effect, State, Transition, find_problems
-from posflow._terminal import Terminal, adopt_data, set_data, set_id, set_state, set_version
+from posflow._terminal import Terminal, _TerminalSlots, adopt_data
 from posflow.errors import InvalidDefinition, InvalidInput, ReplayError
 from posflow.guards import Guard, GuardRegistry, guard_name, not_
 from posflow.guards._framework import normalise, reasons_for_exception
@@ -26,16 +26,17 @@ if TYPE_CHECKING:
 __all__ = ["Lifecycle"]
 
 _new = object.__new__
-_utc_now = dt.datetime.now
-_UTC = dt.UTC
+_time_ns = time.time_ns
 
 
 class Lifecycle:
     """A terminal lifecycle: states, events and guarded transitions, compiled to a table.
 
     One lifecycle serves any number of terminals and threads: it keeps no
-    per-terminal objects and no mutable state, and ``check``, ``fire`` and
-    ``available`` are pure functions of the terminal and the context.
+    per-terminal objects and no mutable state (beyond a cache of the immutable
+    verdicts that refuse an event no transition leaves the state by), and
+    ``check``, ``fire`` and ``available`` are pure functions of the terminal and
+    the context.
 
     Args:
         states: the states, as :class:`State` objects or plain names.
@@ -51,6 +52,7 @@ class Lifecycle:
 
     __slots__ = (
         "_events",
+        "_refusals",
         "_registry",
         "_states",
         "_table",
@@ -84,6 +86,10 @@ class Lifecycle:
             raise InvalidDefinition(problems, source=name)
         self._table = self._compile()
         self._events = tuple(dict.fromkeys(t.trigger for t in self._transitions))
+        # (state, event) -> the verdict refusing it for want of a transition; filled on
+        # first use (a reason costs tens of µs to build and mask, and available() asks
+        # for most of them on every call), bounded by declared states x declared events
+        self._refusals: dict[tuple[str, str], Verdict] = {}
 
     def _compile(self) -> dict[str, dict[str, Step]]:
         table: dict[str, dict[str, Step]] = {s.name: {} for s in self._states}
@@ -150,19 +156,28 @@ class Lifecycle:
 
     # -- the engine ------------------------------------------------------------------
 
-    def _structural(self, terminal: Terminal, event: str) -> Reason:
-        row = self._table.get(terminal.state)
+    def _structural(self, state: str, event: str) -> Verdict:
+        """The verdict for an event with no transition from ``state``."""
+        try:
+            return self._refusals[state, event]
+        except KeyError:
+            pass
+        row = self._table.get(state)
         if row is None:
-            return UNDECLARED_STATE.reason(state=terminal.state)
+            return Verdict(event, state, None, (UNDECLARED_STATE.reason(state=state),))
         allowed = tuple(row)
         if event not in self._events:
-            return UNKNOWN_EVENT.reason(event=event, known=self._events, allowed=allowed)
-        return NOT_ALLOWED_FROM_STATE.reason(
+            reason = UNKNOWN_EVENT.reason(event=event, known=self._events, allowed=allowed)
+            return Verdict(event, state, None, (reason,))
+        reason = NOT_ALLOWED_FROM_STATE.reason(
             event=event,
-            state=terminal.state,
+            state=state,
             allowed=allowed or ("none",),
             sources=self.sources_of(event),
         )
+        # only declared (state, event) pairs are kept, so the cache cannot grow unbounded
+        verdict = self._refusals[state, event] = Verdict(event, state, None, (reason,))
+        return verdict
 
     def check(self, terminal: Terminal, event: str, ctx: Context | None = None) -> Verdict:
         """Decide whether ``event`` may happen to ``terminal`` now, without doing it.
@@ -173,7 +188,7 @@ class Lifecycle:
         try:
             step = self._table[terminal.state][event]
         except KeyError:
-            return Verdict(event, terminal.state, None, (self._structural(terminal, event),))
+            return self._structural(terminal.state, event)
         if not step.guards:
             return step.allowed
         reasons = decide(step.guards, terminal, default_context() if ctx is None else ctx)
@@ -209,9 +224,8 @@ class Lifecycle:
         try:
             step = self._table[terminal.state][event]
         except KeyError:
-            return refused(
-                terminal, event, (self._structural(terminal, event),), ctx, idempotency_key
-            )
+            reasons = self._structural(terminal.state, event).reasons
+            return refused(terminal, event, reasons, ctx, idempotency_key)
         # engine.decide, inlined: this loop is most of what an event costs
         found: list[Reason] | None = None
         for name, g in step.guards:
@@ -238,34 +252,33 @@ class Lifecycle:
                 if changes:  # inside the try: a result that is not a mapping fails here
                     data = adopt_data({**data, **changes})
             except Exception as exc:  # noqa: BLE001 - an effect failure refuses, never half-applies
-                name = f"effect:{guard_name(effect)}"
-                err = (GUARD_ERROR.reason(guard=name, error=exc, error_type=type(exc).__name__),)
+                # the same reasons a raising guard gives: malformed input is not retryable
+                err = reasons_for_exception(f"effect:{guard_name(effect)}", exc)
                 return refused(terminal, event, err, ctx, idempotency_key)
-        new: Terminal = _new(Terminal)
-        set_id(new, terminal.id)
-        set_state(new, step.dest)
-        set_version(new, terminal.version + 1)
-        set_data(new, data)
-        # ctx.now(), without its two method calls when the clock is the system clock
-        at: dt.datetime
-        if ctx.__class__ is not Context:
-            at = ctx.now()
-        elif (fixed := ctx.at) is not None:
-            at = fixed
-        elif ctx.clock.__class__ is SystemClock:
-            at = _utc_now(_UTC)  # what SystemClock.now() returns
-        else:
-            at = ctx.clock.now()
+        # fill bare slots, then make them a Terminal (see _terminal._TerminalSlots)
+        new: Any = _TerminalSlots()
+        new.id = terminal.id
+        new.state = step.dest
+        new.version = terminal.version + 1
+        new.data = data
+        new.__class__ = Terminal
+        # outcome.decided, inlined
         out: Outcome = _new(Outcome)
         out.terminal = new
         out.previous = terminal
         out.event = event
         out.reasons = ()
         out._ctx = ctx
-        out.at = at
         out.idempotency_key = idempotency_key
         out._changes = changes
         out._record = None
+        if ctx.__class__ is Context and ctx.at is None and ctx.clock.__class__ is SystemClock:
+            # the system clock as an integer; Outcome.at makes the datetime
+            # SystemClock.now() would have given, only when it is read
+            out._at = None
+            out._ns = _time_ns()
+        else:
+            out._at = ctx.now()
         return out
 
     # -- history -----------------------------------------------------------------------

@@ -7,6 +7,7 @@ outside the caller's own payload object. Keys are matched by name, so any mappin
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -31,9 +32,12 @@ _ACCOUNT = _pattern(
 )
 _NOT_SECRET_SUFFIXES = ("_hash", "_salt", "_ok", "_injected", "_present", "_count")
 
+_SCALARS = frozenset({str, int, float, bool, bytes})
+
 SECRET_MASK = "******"  # noqa: S105 - the mask shown instead of a secret, not one
 
 
+@functools.lru_cache(maxsize=4096)  # keys repeat (payload and data keys); four regexes each
 def _kind(key: str) -> str | None:
     k = key.lower().replace("-", "_")
     if k.endswith(_NOT_SECRET_SUFFIXES):
@@ -84,6 +88,8 @@ def mask_value(key: str, value: Any) -> Any:
 
 def redact_any(value: Any) -> Any:
     """Mask sensitive keys anywhere inside nested mappings and sequences."""
+    if value is None or value.__class__ in _SCALARS:  # most values: skip the ABC checks
+        return value
     if isinstance(value, Mapping):
         return redact(value)
     if isinstance(value, Sequence) and not isinstance(value, str | bytes | bytearray):

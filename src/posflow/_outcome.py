@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from posflow._history import HistoryRecord
+from posflow._history import HistoryRecord, build_record
 from posflow._reasons import Reason
 from posflow.errors import TransitionBlocked
 
@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from posflow._terminal import Terminal
 
 __all__ = ["Outcome", "Verdict"]
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_timedelta = dt.timedelta
 
 
 @attrs.frozen(slots=True)
@@ -65,10 +68,11 @@ class Outcome:
     """
 
     __slots__ = (
+        "_at",
         "_changes",
         "_ctx",
+        "_ns",
         "_record",
-        "at",
         "event",
         "idempotency_key",
         "previous",
@@ -84,10 +88,10 @@ class Outcome:
     """The event that was fired."""
     reasons: tuple[Reason, ...]
     """Every reason for a refusal; empty when accepted."""
-    at: dt.datetime
-    """When the event was decided."""
     idempotency_key: str | None
     """The caller's deduplication key, if one was given."""
+    _at: dt.datetime | None  # None when fire kept the system clock's reading in _ns
+    _ns: int  # that reading (time.time_ns()); `at` converts it on first read
 
     def __init__(
         self,
@@ -106,10 +110,20 @@ class Outcome:
         self.event = event
         self.reasons = reasons
         self._ctx = ctx
-        self.at = at
+        self._at = at
         self.idempotency_key = idempotency_key
         self._changes = changes
         self._record = record
+
+    @property
+    def at(self) -> dt.datetime:
+        """When the event was decided (timezone-aware)."""
+        at = self._at
+        if at is None:
+            # fire read the system clock as integer nanoseconds; this is the datetime
+            # dt.datetime.now(dt.UTC) would have given then (both floor to the µs)
+            at = self._at = _EPOCH + _timedelta(0, 0, self._ns // 1000)
+        return at
 
     @property
     def ok(self) -> bool:
@@ -139,22 +153,22 @@ class Outcome:
         """The history record of this attempt (built on first access, then kept)."""
         rec = self._record
         if rec is None:
-            ok = not self.reasons
-            rec = HistoryRecord(
-                terminal_id=self.previous.id,
-                seq=None,
-                event=self.event,
-                from_state=self.previous.state,
-                to_state=self.terminal.state if ok else None,
-                version=self.terminal.version,
-                actor=self._ctx.actor,
-                at=self.at,
-                payload=self._ctx.payload,
-                reasons=tuple(r.code for r in self.reasons),
-                idempotency_key=self.idempotency_key,
-                changes=self._changes or {},
+            reasons = self.reasons
+            previous = self.previous
+            rec = self._record = build_record(
+                previous.id,
+                None,
+                self.event,
+                previous.state,
+                None if reasons else self.terminal.state,
+                self.terminal.version,
+                self._ctx.actor,
+                self.at,
+                self._ctx.payload,
+                tuple([r.code for r in reasons]) if reasons else (),
+                self.idempotency_key,
+                self._changes,
             )
-            self._record = rec
         return rec
 
     def raise_for_blocked(self) -> Outcome:
@@ -206,7 +220,7 @@ def decided(
     out.event = event
     out.reasons = reasons
     out._ctx = ctx
-    out.at = at
+    out._at = at
     out.idempotency_key = idempotency_key
     out._changes = changes
     out._record = None

@@ -19,7 +19,7 @@ from typing import Any
 
 from posflow._history import HistoryRecord
 from posflow._reasons import Reason
-from posflow._terminal import Terminal, set_data, set_id, set_state, set_version
+from posflow._terminal import Terminal, terminal_of
 from posflow.errors import (
     ConcurrencyConflict,
     CorruptRecord,
@@ -690,12 +690,7 @@ def terminal_from(terminal_id: str, state: Any, version: Any, data: Any) -> Term
             f"terminal {terminal_id!r}: stored state {state!r} / version {version!r} is invalid",
             terminal_id=terminal_id,
         )
-    t: Terminal = _new(Terminal)
-    set_id(t, terminal_id)
-    set_state(t, state)
-    set_version(t, version)
-    set_data(t, decode_data(terminal_id, data))
-    return t
+    return terminal_of(terminal_id, state, version, decode_data(terminal_id, data))
 
 
 def _make_engine(sa: Any, url: Any, pool_size: int) -> Any:

@@ -1,0 +1,355 @@
+"""The simulated world: merchants' files, warehouse, banks, host and operators.
+
+Every port answer is a pure function of the run's parameters (seed, fleet size,
+days), the terminal or merchant asked about, and the simulated clock. Nothing in
+the world changes as the simulation runs, so ``posflow explain`` can rebuild the
+very same world later from the parameters stored with the run and evaluate the
+guards exactly as the simulation did. What each terminal meets is its
+:class:`~posflow.cli._plan.Plan`; fleet-wide faults (stock shortages, host
+maintenance) are drawn per day from the seed alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import random
+from collections.abc import Mapping
+from typing import Any
+
+import posflow
+from posflow.cli._plan import (
+    MAINTENANCE_HOURS,
+    MAINTENANCE_RATE,
+    MODELS,
+    SHORTAGE_RATE,
+    SIMULATION_POLICY,
+    START,
+    STRICT_REGION,
+    UNSERVED_REGION,
+    Params,
+    Plan,
+    account_number,
+    merchant_id,
+    shipment_attempt,
+    sn_for,
+    terminal_id,
+    terminal_index,
+)
+from posflow.ports import (
+    AccountStatus,
+    BlacklistEntry,
+    Device,
+    DeviceLocation,
+    DeviceModel,
+    Document,
+    DocumentKind,
+    FrozenClock,
+    HostWindow,
+    Ports,
+    RegionRule,
+    SettlementAccount,
+    Subject,
+    Suspension,
+    WindowKind,
+)
+
+__all__ = ["World", "day_of", "natural_payload"]
+
+
+def day_of(at: dt.datetime) -> int:
+    """The simulated day ``at`` falls on."""
+    return (at - START).days
+
+
+def _draw_days(seed: int, what: str, days: int, rate: float) -> frozenset[int]:
+    r = random.Random(f"{seed}:{what}")  # noqa: S311 - simulation, not secrets
+    return frozenset(d for d in range(days) if r.random() < rate)
+
+
+class World:
+    """The ports of one run, answering from the plans and the clock.
+
+    Args:
+        params: the run.
+        clock: the simulated clock the ports and the contexts share.
+    """
+
+    def __init__(self, params: Params, clock: FrozenClock | None = None) -> None:
+        self.params = params
+        self.clock = clock or FrozenClock(START)
+        self.policy = posflow.Policy.from_dict(SIMULATION_POLICY)
+        days = max(params.days, 1)
+        self._shortage = {
+            name: _draw_days(params.seed, f"shortage:{name}", days, SHORTAGE_RATE)
+            for name in MODELS
+        }
+        self._maintenance = _draw_days(params.seed, "maintenance", days, MAINTENANCE_RATE)
+        self._plans: dict[int, Plan] = {}
+        self._by_id: dict[str, Plan] = {}
+        self.ports = Ports(
+            documents=_Documents(self),
+            inventory=_Inventory(self),
+            risk=_Risk(self),
+            accounts=_Accounts(self),
+            host=_Host(self),
+            operators=_Operators(self),
+        )
+
+    def plan(self, index: int) -> Plan:
+        """Terminal ``index``'s plan (drawn once, then kept)."""
+        found = self._plans.get(index)
+        if found is None:
+            found = self._plans[index] = Plan.draw(self.params, index)
+            self._by_id[terminal_id(index)] = self._by_id[merchant_id(index)] = found
+        return found
+
+    def plan_of(self, identifier: str) -> Plan | None:
+        """The plan behind a terminal, merchant or SN id, or ``None`` for a stranger."""
+        found = self._by_id.get(identifier)
+        if found is not None:
+            return found
+        index = terminal_index(identifier)
+        if index is None or not 0 <= index < self.params.terminals:
+            return None
+        return self.plan(index)
+
+    def today(self) -> int:
+        """The simulated day the clock shows."""
+        return day_of(self.clock.now())
+
+    def context(self, payload: Mapping[str, Any] | None = None) -> posflow.Context:
+        """A context in this world, at the clock's time."""
+        return posflow.Context(
+            payload or {}, actor="simulator", clock=self.clock, ports=self.ports, policy=self.policy
+        )
+
+    def in_shortage(self, model: str, day: int) -> bool:
+        """Whether the warehouse has no ``model`` on ``day``."""
+        return day in self._shortage.get(model, frozenset())
+
+    def in_maintenance(self, day: int) -> bool:
+        """Whether the host has a maintenance window on ``day``."""
+        return day in self._maintenance
+
+
+class _Documents:
+    """Each merchant's file: current documents, some arriving on a later day, some expired.
+
+    Documents are immutable values, so the few distinct ones are made once and shared.
+    """
+
+    __slots__ = ("_made", "_world")
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self._made: dict[tuple[DocumentKind, int, int | None], Document] = {}
+
+    def _doc(self, kind: DocumentKind, issued: int, expires: int | None = 3650) -> Document:
+        key = (kind, issued, expires)
+        found = self._made.get(key)
+        if found is None:
+            start = START.date()
+            months = 3 if kind is DocumentKind.UTILITY_BILLS else None
+            found = self._made[key] = Document(
+                kind,
+                issued=start + dt.timedelta(days=issued),
+                expires=None if expires is None else start + dt.timedelta(days=expires),
+                months=months,
+            )
+        return found
+
+    def documents(self, merchant: str) -> tuple[Document, ...]:
+        plan = self._world.plan_of(merchant)
+        if plan is None:
+            return ()
+        doc = self._doc
+        long_ago = -400
+        docs = [
+            doc(DocumentKind.CLOSE_REQUEST, plan.closing_papers_day),
+            doc(DocumentKind.SERVICE_CONTRACT, long_ago),
+        ]
+        kinds = [DocumentKind.ID_CARD_BACK, DocumentKind.SETTLEMENT_ACCOUNT]
+        if plan.merchant_type != "micro":
+            kinds.append(DocumentKind.BUSINESS_LICENCE)
+        for kind in kinds:
+            late = kind is plan.late_document
+            docs.append(doc(kind, plan.document_day if late else long_ago))
+        if plan.expired_id:
+            docs.append(doc(DocumentKind.ID_CARD_FRONT, long_ago, -30))
+            docs.append(doc(DocumentKind.ID_CARD_FRONT, plan.document_day))
+        else:
+            docs.append(doc(DocumentKind.ID_CARD_FRONT, long_ago))
+        if plan.storefront == "photo":
+            docs.append(doc(DocumentKind.STOREFRONT_PHOTO, long_ago, None))
+        elif plan.storefront == "lease":
+            docs.append(doc(DocumentKind.LEASE_CONTRACT, long_ago))
+        elif plan.storefront == "bills":
+            docs.append(doc(DocumentKind.UTILITY_BILLS, 0))
+        else:
+            docs.append(doc(DocumentKind.LEASE_CONTRACT, plan.proof_day))
+        return tuple(docs)
+
+
+class _Inventory:
+    __slots__ = ("_recent", "_world")
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+        self._recent: dict[str, Device | None] = {}
+
+    def model(self, name: str) -> DeviceModel | None:
+        return MODELS.get(name)
+
+    def device(self, sn: str) -> Device | None:
+        try:
+            return self._recent[sn]
+        except KeyError:
+            pass
+        if len(self._recent) > 4096:
+            self._recent.clear()  # devices are asked about a few times in a day, then rarely
+        found = self._recent[sn] = self._device(sn)
+        return found
+
+    def _device(self, sn: str) -> Device | None:
+        plan = self._world.plan_of(sn) if sn.startswith("SN") and len(sn) == 11 else None
+        if plan is None:
+            return None
+        attempt = int(sn[9:])
+        model = plan.model if plan.model in {"P300", "A8"} else "P300"
+        location = DeviceLocation.IN_TRANSIT
+        if attempt == 0 and plan.shipment_fault == "lost":
+            location = DeviceLocation.LOST
+        elif attempt == 0 and plan.shipment_fault == "damaged":
+            location = DeviceLocation.DAMAGED
+        elif attempt == 0 and plan.shipment_fault == "order_error":
+            model = "A8" if model == "P300" else "P300"
+        return Device(sn, model, location=location, terminal_id=terminal_id(plan.index))
+
+    def available(self, model: str) -> int:
+        if model not in MODELS or self._world.in_shortage(model, self._world.today()):
+            return 0
+        return 100
+
+
+class _Risk:
+    __slots__ = ("_world",)
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+
+    def blacklist_entry(self, subject: Subject, key: str) -> BlacklistEntry | None:
+        index = None
+        if subject is Subject.MERCHANT and key.startswith("M"):
+            index = terminal_index(key)
+        elif len(key) == 18:
+            index = int(key[10:17]) if key[10:17].isdigit() else None
+        if index is None or not 0 <= index < self._world.params.terminals:
+            return None
+        plan = self._world.plan(index)
+        if plan.blacklisted == subject.value:
+            return BlacklistEntry(subject, key, reason="suspected card fraud")
+        return None
+
+    def suspensions(self, merchant: str) -> tuple[Suspension, ...]:
+        return ()
+
+    def score(self, merchant: str) -> int | None:
+        plan = self._world.plan_of(merchant)
+        return None if plan is None else plan.score
+
+    def region_rule(self, region: str) -> RegionRule | None:
+        if region == UNSERVED_REGION:
+            return RegionRule(region, served=False)
+        if region == STRICT_REGION:
+            return RegionRule(region, required_certifications={"nfc_l2"})
+        return None
+
+    def merchant_codes_held(self, id_number: str) -> int:
+        index = int(id_number[10:17]) if id_number[10:17].isdigit() else None
+        if index is None or not 0 <= index < self._world.params.terminals:
+            return 0
+        return 1 if self._world.plan(index).quota_full else 0
+
+
+class _Accounts:
+    __slots__ = ("_world",)
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+
+    def account(self, merchant: str) -> SettlementAccount | None:
+        plan = self._world.plan_of(merchant)
+        if plan is None:
+            return None
+        today = self._world.today()
+        status = AccountStatus.ACTIVE
+        if plan.frozen_from is not None and plan.frozen_from <= today < plan.frozen_until:
+            status = AccountStatus.FROZEN
+        complaints = 1 if plan.close_day is not None and today < plan.complaints_until else 0
+        return SettlementAccount(
+            merchant, account_number(plan.index), status=status, open_complaints=complaints
+        )
+
+
+class _Host:
+    __slots__ = ("_world",)
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+
+    def reachable(self, terminal: str) -> bool:
+        plan = self._world.plan_of(terminal)
+        return plan is None or self._world.today() not in plan.outage_days
+
+    def window_at(self, at: dt.datetime) -> HostWindow | None:
+        day = day_of(at)
+        if not self._world.in_maintenance(day):
+            return None
+        begins = START + dt.timedelta(days=day, hours=MAINTENANCE_HOURS[0])
+        ends = START + dt.timedelta(days=day, hours=MAINTENANCE_HOURS[1])
+        return HostWindow(WindowKind.MAINTENANCE, begins, ends) if begins <= at < ends else None
+
+
+class _Operators:
+    """Operator ``01`` of each terminal, with the password its plan holds (never stored)."""
+
+    __slots__ = ("_world",)
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+
+    def verify(self, terminal: str, operator: str, password: str) -> posflow.ports.OperatorCheck:
+        plan = self._world.plan_of(terminal)
+        if plan is None or operator != "01":
+            return posflow.ports.OperatorCheck.UNKNOWN_OPERATOR
+        if hmac.compare_digest(str(password).encode(), plan.password.encode()):
+            return posflow.ports.OperatorCheck.OK
+        return posflow.ports.OperatorCheck.WRONG_PASSWORD
+
+
+def natural_payload(world: World, terminal: posflow.Terminal, event: str) -> dict[str, Any]:
+    """What the terminal's people would send with ``event`` now, with no mistake in it.
+
+    ``posflow explain`` checks each event with this payload, so that a refusal it
+    shows comes from the world (a missing document, a frozen account), not from a
+    payload left empty.
+    """
+    plan = world.plan_of(terminal.id)
+    if plan is None:
+        return {}
+    data = terminal.data
+    payloads: dict[str, dict[str, Any]] = {
+        "ship": {"model": data.get("model") or plan.model},
+        "receive": {"sn": sn_for(plan.index, shipment_attempt(data))},
+        "activate": {"install_address": f"{plan.index} Nanjing Road"},
+        "sign_in": {"operator": "01", "password": plan.password, "software_version": "2.3.0"},
+        "record_sale": {"amount": 1200},
+        "sign_out": {"password": plan.password},
+        "suspend": {"cause": plan.suspend_cause},
+        "close": {
+            "device_returned": plan.device_returned,
+            "recovery_fee_charged": not plan.device_returned,
+        },
+    }
+    return payloads.get(event, {})
