@@ -32,8 +32,7 @@ ACCOUNT = "6228480000000001234"
 
 def load() -> tuple[posflow.Lifecycle, posflow.Policy]:
     """The bank's lifecycle and policy, from the YAML files beside this example."""
-    default = posflow.default_lifecycle()
-    effects = {t.effect.__name__: t.effect for t in default.transitions if t.effect}
+    effects = posflow.default_effects()
     lifecycle = posflow.Lifecycle.from_file(HERE / "branch_lifecycle.yaml", effects=effects)
     return lifecycle, posflow.Policy.from_file(HERE / "branch_policy.yaml")
 

@@ -92,3 +92,24 @@ def test_raw_rows_replay_to_the_state_the_store_would_write(bench: ModuleType) -
     ]
     assert updates[-1][-2:] == ("T000001", 2)  # the version check: seq as read
     assert '"count":3' in updates[-1][3]
+
+
+def test_key_lookup_benchmark_runs_and_compares_both_queries(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = BENCH.with_name("bench_store_keys.py")
+    spec = importlib.util.spec_from_file_location("bench_store_keys", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    had = "bench_store" in sys.modules
+    try:
+        spec.loader.exec_module(module)
+        results = module.main(["--depths", "1,3", "--terminals", "4", "--repeats", "1"])
+    finally:
+        if not had:  # the script imports its sibling benchmark by name
+            sys.modules.pop("bench_store", None)
+    out = capsys.readouterr().out
+    assert set(results) == {1, 3}
+    assert all(ours > 0 and theirs > 0 for ours, theirs in results.values())
+    assert "crossed / pairs" in out

@@ -111,3 +111,26 @@ class TestExceptionsAndClosure:
     def test_a_rejected_application_can_be_resubmitted(self) -> None:
         walk = Walk()
         assert walk.do("reject", "resubmit").state == "applied"
+
+
+class TestDefaultEffects:
+    def test_names_every_effect_the_default_lifecycle_uses(self) -> None:
+        used = {t.effect for t in posflow.default_lifecycle().transitions if t.effect is not None}
+        effects = posflow.default_effects()
+        assert set(effects.values()) == used
+        assert all(fn.__name__ == name for name, fn in effects.items())
+
+    def test_a_dumped_default_lifecycle_loads_back_with_them(self) -> None:
+        default = posflow.default_lifecycle()
+        copy = Lifecycle.from_dict(default.to_dict(), effects=posflow.default_effects())
+        assert copy.to_dict() == default.to_dict()
+        assert [t.effect for t in copy.transitions] == [t.effect for t in default.transitions]
+
+    def test_without_them_an_effect_name_is_an_unknown_effect(self) -> None:
+        with pytest.raises(posflow.errors.InvalidDefinition) as info:
+            Lifecycle.from_dict(posflow.default_lifecycle().to_dict())
+        assert info.value.kinds == frozenset({"unknown_effect"})
+
+    def test_the_mapping_is_read_only(self) -> None:
+        with pytest.raises(TypeError):
+            posflow.default_effects()["add_sale"] = print  # type: ignore[index]

@@ -121,8 +121,7 @@ class TestPropertyTesting:
             for s in doc["states"]
         ]
         doc["transitions"].append(["reopen", "returned", "activated"])
-        default = posflow.default_lifecycle()
-        effects = {t.effect.__name__: t.effect for t in default.transitions if t.effect}
+        effects = posflow.default_effects()
         monkeypatch.setattr(module, "LIFECYCLE", posflow.Lifecycle.from_dict(doc, effects=effects))
         no_shrinking = settings(module.EXAMPLES, phases=[Phase.generate], database=None)
         with pytest.raises(AssertionError) as excinfo:

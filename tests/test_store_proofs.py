@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from posflow.errors import InvalidInput, PosflowError, TerminalExists, TerminalNotFound
-from posflow.store import Command, SQLStore, TerminalService
+from posflow.store import MAX_ID_LENGTH, Command, SQLStore, TerminalService
 from store_harness import collect, collect_all, kill_after, spawn
 from store_world import context, counter_lifecycle, pg_schema_url, sqlite_url
 
@@ -274,17 +274,8 @@ def test_killed_drain_workers_resume_to_completion(service: TerminalService, url
     ("event", "state"), [("finish", "idle"), ("bump", "busy")], ids=["moves", "stays"]
 )
 def test_parallel_drain_takes_no_terminal_twice(
-    service: TerminalService, url: str, event: str, state: str, request: pytest.FixtureRequest
+    service: TerminalService, url: str, event: str, state: str
 ) -> None:
-    if event == "bump" and url.startswith("postgresql"):
-        # Known store bug (reported to the store branch): when the drained event leaves the
-        # terminal in the drained state, a worker whose claim query started before another
-        # worker committed locks the just-released row (SKIP LOCKED only skips rows locked
-        # *now*), PostgreSQL rechecks `state = ?` on the new row version but not the
-        # NOT EXISTS on the run's key, so the terminal is decided a second time; the history
-        # insert then hits the unique key and drain() raises ConcurrencyConflict. It is a
-        # race, so it does not fail every time.
-        request.applymarker(pytest.mark.xfail(strict=False, reason="store: drain re-takes"))
     ids = [f"W{i:03d}" for i in range(90)]
     service.create_many((tid, {}) for tid in ids)
     service.fire_many([Command(tid, "start") for tid in ids], context())
@@ -341,8 +332,12 @@ HOSTILE = st.one_of(
 
 
 def refusable(value: str) -> bool:
-    """Strings a store may refuse (with InvalidInput): empty, with NUL, or very long."""
-    return not value or "\x00" in value or len(value.encode("utf-8")) > 1000
+    """Strings a store may refuse (with InvalidInput): empty, with NUL, or over the id limit.
+
+    Only ids and keys have a length limit (``MAX_ID_LENGTH`` characters); actors
+    and data are checked here with the same predicate, which is permissive.
+    """
+    return not value or "\x00" in value or len(value) > MAX_ID_LENGTH
 
 
 def attempt(call: Any) -> tuple[Any, PosflowError | None]:
@@ -365,9 +360,9 @@ def test_hostile_strings_read_back_intact_or_are_refused_with_a_typed_error(
         # refused: a caller error, typed, for a value a store may refuse; nothing stored
         assert isinstance(error, InvalidInput), repr(error)
         assert refusable(tid) or refusable(text), f"refused a storable value: {error!r}"
-        if "\x00" not in tid:  # reading a NUL id: test_reading_a_nul_id_is_a_caller_error
-            _, missing = attempt(lambda: service.get(tid))
-            assert isinstance(missing, TerminalNotFound), repr(missing)
+        # nothing was stored: reading it back is "not found", or the same caller error
+        _, missing = attempt(lambda: service.get(tid))
+        assert isinstance(missing, InvalidInput if refusable(tid) else TerminalNotFound), missing
         return
     stored = service.get(tid)
     assert (stored.id, stored.state, stored.version) == (tid, "idle", 0)
@@ -412,15 +407,7 @@ def test_hostile_unknown_ids_are_typed_errors(service: TerminalService, tid: str
 
 @pytest.mark.parametrize("tid", ["\x00", "T1\x00", "\x00'; --"])
 @pytest.mark.parametrize("call", ["get", "history", "verify", "fire"])
-def test_reading_a_nul_id_is_a_caller_error(
-    service: TerminalService, url: str, tid: str, call: str, request: pytest.FixtureRequest
-) -> None:
-    if url.startswith("postgresql") and call != "fire":
-        # Known store bug (reported to the store branch): only writes check ids; a read
-        # sends the NUL to PostgreSQL, whose DataError comes back as StoreUnavailable
-        # ("database error: PostgreSQL text fields cannot contain NUL"), which tells the
-        # caller the database is down and invites retries, for a malformed argument.
-        request.applymarker(pytest.mark.xfail(strict=True, reason="store: NUL id read"))
+def test_reading_a_nul_id_is_a_caller_error(service: TerminalService, tid: str, call: str) -> None:
     service.create("T1", {})
     do = {
         "get": lambda: service.get(tid),
@@ -428,21 +415,16 @@ def test_reading_a_nul_id_is_a_caller_error(
         "verify": lambda: service.verify(tid),
         "fire": lambda: service.fire(tid, "bump", context({"amount": 1})),
     }[call]
-    with pytest.raises((InvalidInput, TerminalNotFound)):
+    with pytest.raises(InvalidInput) as err:  # the same on every store (docs/store.md)
         do()
+    assert err.value.field == "terminal_id"
     assert service.get("T1").version == 0
 
 
 @pytest.mark.parametrize("field", ["terminal_id", "idempotency_key"])
 def test_very_long_ids_and_keys_are_stored_or_refused_as_caller_errors(
-    service: TerminalService, url: str, field: str, request: pytest.FixtureRequest
+    service: TerminalService, field: str
 ) -> None:
-    if url.startswith("postgresql"):
-        # Known store bug (reported to the store branch): ids and keys are btree-indexed and
-        # PostgreSQL refuses index rows over ~8 kB (2.7 kB uncompressed); the store passes
-        # the error on as StoreUnavailable ("index row requires 9016 bytes") instead of
-        # refusing the value as InvalidInput (or documenting and checking a length limit).
-        request.applymarker(pytest.mark.xfail(strict=True, reason="store: long id on PG"))
     rng = random.Random(3)
     long = "".join(chr(rng.randint(0x4E00, 0x9FFF)) for _ in range(3000))  # 9,000 UTF-8 bytes
     tid, key = (long, "k1") if field == "terminal_id" else ("T1", long)
@@ -453,6 +435,7 @@ def test_very_long_ids_and_keys_are_stored_or_refused_as_caller_errors(
         )
     if error is not None:
         assert isinstance(error, InvalidInput), repr(error)
+        assert error.field == field  # the limit names the field it applies to
         return
     assert created.id == tid
     assert out.ok

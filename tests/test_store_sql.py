@@ -22,8 +22,11 @@ from posflow.errors import (
     TerminalNotFound,
 )
 from posflow.store import (
+    MAX_ID_LENGTH,
+    MAX_RUN_ID_LENGTH,
     SCHEMA_VERSION,
     Command,
+    CommandFailed,
     MemoryStore,
     SQLStore,
     Store,
@@ -188,7 +191,7 @@ HOSTILE = [
     "终端-①号 🏪",
     "tab\tnewline\nreturn\r",
     "%s %(x)s ? :name $1",
-    "x" * 5000,
+    "x" * MAX_ID_LENGTH,  # the longest id and key every store takes (actors may be longer)
     "\\x00 backslash \\",
 ]
 
@@ -312,3 +315,158 @@ class TestTranslation:
             terminal, seq, history = s.snapshot("A")
             assert (terminal.version, seq, len(history)) == (1, 1, 1)
             assert s.schema_version() == SCHEMA_VERSION
+
+
+class TestLimits:
+    """Ids and keys: at most MAX_ID_LENGTH characters, checked the same way on every store."""
+
+    def test_ids_and_keys_at_the_limit_are_kept_even_at_four_bytes_a_character(
+        self, store: Store
+    ) -> None:
+        svc = TerminalService(SMALL, store)
+        tid, key = "💳" * MAX_ID_LENGTH, "🧾" * MAX_ID_LENGTH
+        actor = "收银员" * 2000  # actors have no length limit
+        svc.create(tid, {"n": 1})
+        out = svc.fire(tid, "tick", Context({"x": 1}, actor=actor), idempotency_key=key)
+        assert out.ok
+        again = svc.fire(tid, "go", Context(), idempotency_key=key)
+        assert again.event == "tick"  # found under its key, nothing else done
+        (rec,) = svc.history(tid)
+        assert (rec.terminal_id, rec.idempotency_key, rec.actor) == (tid, key, actor)
+        other = "🏪" * MAX_ID_LENGTH
+        svc.create(other)
+        [done] = svc.fire_many([Command(other, "tick", idempotency_key=key)])
+        assert done.ok
+        assert svc.get(other).version == 1
+        assert svc.verify_all() == []
+
+    @pytest.mark.parametrize("call", ["create", "create_many", "fire", "fire_many"])
+    def test_an_id_over_the_limit_is_refused_naming_the_field(
+        self, store: Store, call: str
+    ) -> None:
+        svc = TerminalService(SMALL, store)
+        tid = "终" * (MAX_ID_LENGTH + 1)
+        if call == "fire_many":
+            [failed] = svc.fire_many([Command(tid, "tick")], errors="return")
+            assert isinstance(failed, CommandFailed)
+            error = failed.error
+        else:
+            do = {
+                "create": lambda: svc.create(tid),
+                "create_many": lambda: svc.create_many([("T1", None), (tid, None)]),
+                "fire": lambda: svc.fire(tid, "tick"),
+            }[call]
+            with pytest.raises(InvalidInput) as err:
+                do()
+            error = err.value
+        assert isinstance(error, InvalidInput)
+        assert error.field == "terminal_id"
+        assert f"at most {MAX_ID_LENGTH} characters" in str(error)
+        assert svc.counts() == {}
+
+    @pytest.mark.parametrize("call", ["fire", "fire_many"])
+    def test_a_key_over_the_limit_is_refused_and_nothing_is_stored(
+        self, store: Store, call: str
+    ) -> None:
+        svc = TerminalService(SMALL, store)
+        svc.create("T1")
+        key = "k" * (MAX_ID_LENGTH + 1)
+        if call == "fire":
+            with pytest.raises(InvalidInput) as err:
+                svc.fire("T1", "tick", idempotency_key=key)
+            error: Exception = err.value
+        else:
+            failed, ok = svc.fire_many(
+                [Command("T1", "tick", idempotency_key=key), Command("T1", "tick")],
+                errors="return",
+            )
+            assert isinstance(failed, CommandFailed)
+            assert ok.ok
+            error = failed.error
+        assert isinstance(error, InvalidInput)
+        assert error.field == "idempotency_key"
+        assert [r.idempotency_key for r in svc.history("T1")] == ([] if call == "fire" else [None])
+
+    @pytest.mark.parametrize(
+        "tid", ["T1\x00", "\x00", "lone \udc80", "", "x" * (MAX_ID_LENGTH + 1), 7]
+    )
+    @pytest.mark.parametrize("call", ["get", "history", "verify", "explain", "snapshot"])
+    def test_reads_refuse_an_unusable_id_before_the_database(
+        self, store: Store, tid: Any, call: str
+    ) -> None:
+        svc = TerminalService(SMALL, store)
+        svc.create("T1")
+        do = {
+            "get": lambda: svc.get(tid),
+            "history": lambda: svc.history(tid),
+            "verify": lambda: svc.verify(tid),
+            "explain": lambda: svc.explain(tid),
+            "snapshot": lambda: store.snapshot(tid),
+        }[call]
+        with pytest.raises(InvalidInput) as err:
+            do()
+        assert err.value.field == "terminal_id"
+        assert svc.get("T1").version == 0
+
+    def test_drain_run_ids_have_their_own_limit_and_keys_fit_at_the_longest(
+        self, store: Store
+    ) -> None:
+        svc = TerminalService(SMALL, store)
+        with pytest.raises(InvalidInput) as err:
+            svc.drain("r" * (MAX_RUN_ID_LENGTH + 1), "a", "tick")
+        assert err.value.field == "run_id"
+        ids = ["𝄞" * (MAX_ID_LENGTH - 1) + c for c in "AB"]
+        svc.create_many((tid, None) for tid in ids)
+        run = "运" * MAX_RUN_ID_LENGTH
+        report = svc.drain(run, "a", "go")
+        assert (report.fired, report.refused) == (2, 0)
+        assert svc.counts() == {"b": 2}
+        for tid in ids:
+            (rec,) = svc.history(tid)
+            assert rec.idempotency_key == f"{run}:{tid}"
+
+
+@pytest.mark.postgres
+def test_a_value_the_database_refuses_is_invalid_input_not_an_outage(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Below the service's checks: PostgreSQL's refusal of NUL text is a caller error."""
+    from conftest import make_store
+
+    store = make_store("postgresql", request, tmp_path)
+    try:
+        with pytest.raises(InvalidInput, match="refused a value"), store.transaction() as tx:
+            tx.load("T\x00", None)
+    finally:
+        store.close()
+
+
+class TestKeyLookup:
+    def test_keys_are_matched_as_pairs_not_as_crossed_ids_and_keys(self, store: Store) -> None:
+        """T1 used k2 and T2 used k1: (T1, k1) and (T2, k2) are new, not duplicates."""
+        svc = TerminalService(SMALL, store)
+        svc.create_many([("T1", None), ("T2", None)])
+        svc.fire("T1", "tick", Context({"n": "first"}), idempotency_key="k2")
+        svc.fire("T2", "tick", Context({"n": "first"}), idempotency_key="k1")
+        outs = svc.fire_many(
+            [
+                Command("T1", "tick", {"n": "new"}, idempotency_key="k1"),
+                Command("T2", "tick", {"n": "new"}, idempotency_key="k2"),
+                Command("T1", "tick", {"n": "again"}, idempotency_key="k2"),
+            ]
+        )
+        assert [getattr(o, "duplicate", False) for o in outs] == [False, False, True]
+        assert [dict(r.payload) for r in svc.history("T1")] == [{"n": "first"}, {"n": "new"}]
+        assert [r.idempotency_key for r in svc.history("T2")] == ["k1", "k2"]
+
+    def test_many_keys_over_several_lookup_chunks_are_all_found(self, store: Store) -> None:
+        svc = TerminalService(SMALL, store)
+        ids = [f"T{i:04d}" for i in range(_sql._IN_CHUNK + 20)]
+        svc.create_many((tid, None) for tid in ids)
+        first = svc.fire_many([Command(tid, "tick", idempotency_key=f"k-{tid}") for tid in ids])
+        assert all(o.ok for o in first)
+        again = svc.fire_many(
+            [Command(tid, "go", idempotency_key=f"k-{tid}") for tid in ids], batch_size=len(ids)
+        )
+        assert all(getattr(o, "duplicate", False) for o in again)
+        assert svc.counts() == {"a": len(ids)}

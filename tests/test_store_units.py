@@ -97,6 +97,21 @@ class TestCodec:
             _base.check_text("\ud800", "actor")
         assert err.value.field == "actor"
 
+    def test_ids_and_keys_have_a_length_limit_counted_in_characters(self) -> None:
+        at_limit = "é" * _base.MAX_ID_LENGTH
+        assert _base.check_id(at_limit) == at_limit
+        assert _base.storable(at_limit)
+        assert _base.storable("a" * _base.MAX_ID_LENGTH)
+        for over in ("é" * (_base.MAX_ID_LENGTH + 1), "a" * (_base.MAX_ID_LENGTH + 1)):
+            assert not _base.storable(over)
+            with pytest.raises(InvalidInput) as err:
+                _base.check_id(over, "idempotency_key")
+            assert err.value.field == "idempotency_key"
+        assert not _base.storable("a\x00")  # the ASCII fast path still sees a NUL
+        assert _base.check_text("x" * 10_000, "actor") == "x" * 10_000  # no limit unless asked
+        with pytest.raises(InvalidInput, match="at most 3 characters"):
+            _base.check_text("abcd", "run_id", 3)
+
     def test_with_seq_and_record_of_agree_with_the_outcome(self) -> None:
         t = SMALL.new_terminal("T1")
         at = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)

@@ -13,7 +13,7 @@ from importlib.metadata import version as _version
 from posflow import errors
 from posflow._catalogue import Catalogue, default_catalogue, reason_spec
 from posflow._context import Context
-from posflow._default import default_lifecycle
+from posflow._default import default_effects, default_lifecycle
 from posflow._history import HistoryRecord
 from posflow._lifecycle import Lifecycle
 from posflow._mask import redact
@@ -53,6 +53,7 @@ __all__ = [
     "all_of",
     "any_of",
     "default_catalogue",
+    "default_effects",
     "default_guards",
     "default_lifecycle",
     "errors",

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
-from typing import Final
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Final
 
+from posflow import _effects
 from posflow._effects import (
     add_sale,
     bind_terminal,
@@ -24,7 +27,7 @@ from posflow._effects import (
 from posflow._lifecycle import Lifecycle
 from posflow._spec import State, Transition
 
-__all__ = ["DEFAULT_STATES", "default_lifecycle", "default_transitions"]
+__all__ = ["DEFAULT_STATES", "default_effects", "default_lifecycle", "default_transitions"]
 
 DEFAULT_STATES: tuple[State, ...] = (
     State("applied", description="Application submitted through a channel (已申请)."),
@@ -192,3 +195,19 @@ def default_lifecycle() -> Lifecycle:
     The result is immutable and shared: building it once per process is enough.
     """
     return Lifecycle(DEFAULT_STATES, default_transitions(), "applied", name="pos-terminal")
+
+
+def default_effects() -> Mapping[str, Any]:
+    """The default lifecycle's effects by name, for definitions loaded from files.
+
+    A definition file names effects the way :meth:`Lifecycle.to_dict` writes them,
+    by function name; pass this mapping (merged with your own effects, if any) as
+    ``effects=`` to :meth:`Lifecycle.from_dict` or :meth:`Lifecycle.from_file` so a
+    file may reuse ``bind_terminal``, ``settle_batch`` and the rest. Nothing is
+    looked up implicitly: a name that is in neither mapping is an ``unknown_effect``
+    problem.
+
+    >>> sorted(default_effects())[:3]
+    ['add_sale', 'bind_terminal', 'clear_reversal']
+    """
+    return MappingProxyType({name: getattr(_effects, name) for name in _effects.__all__})

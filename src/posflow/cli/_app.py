@@ -234,9 +234,7 @@ def diagram(
 
 def default_effects() -> dict[str, Any]:
     """The default lifecycle's effects by name, so that definitions may use them."""
-    from posflow import _effects  # noqa: PLC0415
-
-    return {name: getattr(_effects, name) for name in _effects.__all__}
+    return dict(posflow.default_effects())
 
 
 def _load(path: Path) -> posflow.Lifecycle:

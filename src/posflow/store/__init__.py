@@ -9,7 +9,16 @@ and idempotency keys. Stores: :class:`MemoryStore` (this process only) and
 
 from __future__ import annotations
 
-from posflow.store._base import SCHEMA_VERSION, Loaded, Prior, Store, StoreTx, Write
+from posflow.store._base import (
+    MAX_ID_LENGTH,
+    MAX_RUN_ID_LENGTH,
+    SCHEMA_VERSION,
+    Loaded,
+    Prior,
+    Store,
+    StoreTx,
+    Write,
+)
 from posflow.store._memory import MemoryStore
 from posflow.store._service import (
     Command,
@@ -23,6 +32,8 @@ from posflow.store._service import (
 from posflow.store._sql import SQLStore
 
 __all__ = [
+    "MAX_ID_LENGTH",
+    "MAX_RUN_ID_LENGTH",
     "SCHEMA_VERSION",
     "Command",
     "CommandFailed",

@@ -26,6 +26,8 @@ from posflow._terminal import Terminal
 from posflow.errors import CorruptRecord, InvalidInput
 
 __all__ = [
+    "MAX_ID_LENGTH",
+    "MAX_RUN_ID_LENGTH",
     "SCHEMA_VERSION",
     "Loaded",
     "Prior",
@@ -36,6 +38,17 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 """The schema version this posflow reads and writes."""
+
+MAX_ID_LENGTH = 255
+"""The longest terminal id or idempotency key, in characters, that every store accepts.
+
+Both are primary or unique keys; PostgreSQL refuses index entries over about
+2.7 kB, and 255 characters stay under that even at 4 UTF-8 bytes each, for an
+id and a key together. Longer ones are refused up front with ``InvalidInput``.
+"""
+
+MAX_RUN_ID_LENGTH = 64
+"""The longest ``run_id`` of a drain, in characters (its keys are ``run_id:terminal_id``)."""
 
 
 class Loaded:
@@ -323,10 +336,18 @@ def _category(code: str) -> Category:
         return Category.GUARD  # a code from a user catalogue this process does not know
 
 
-def check_text(value: object, field: str) -> str:
-    """An id, event, actor or key as every store can keep it: non-empty text, no NUL."""
+def check_text(value: object, field: str, longest: int | None = None) -> str:
+    """An id, event, actor or key as every store can keep it: non-empty text, no NUL.
+
+    With ``longest``, also at most that many characters. ``InvalidInput`` names
+    ``field`` otherwise.
+    """
     if type(value) is not str or not value:
         raise InvalidInput("must be a non-empty string", field=field)
+    if longest is not None and len(value) > longest:
+        raise InvalidInput(
+            f"must be at most {longest} characters long (got {len(value)})", field=field
+        )
     if "\x00" in value:
         raise InvalidInput("must not contain NUL characters", field=field)
     if not value.isascii():
@@ -337,10 +358,17 @@ def check_text(value: object, field: str) -> str:
     return value
 
 
+def check_id(value: object, field: str = "terminal_id") -> str:
+    """A terminal id or idempotency key: :func:`check_text` and :data:`MAX_ID_LENGTH`."""
+    return check_text(value, field, MAX_ID_LENGTH)
+
+
 def storable(value: object) -> bool:
-    """Whether :func:`check_text` would accept ``value`` (without raising)."""
+    """Whether :func:`check_id` would accept ``value`` (without raising)."""
+    if type(value) is str and value and len(value) <= MAX_ID_LENGTH and value.isascii():
+        return "\x00" not in value  # the common case, without an exception handler
     try:
-        check_text(value, "value")
+        check_id(value, "value")
     except InvalidInput:
         return False
     return True

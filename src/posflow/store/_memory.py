@@ -11,7 +11,7 @@ from posflow._history import HistoryRecord
 from posflow._reasons import Reason
 from posflow._terminal import Terminal
 from posflow.errors import ConcurrencyConflict, TerminalExists, TerminalNotFound
-from posflow.store._base import SCHEMA_VERSION, Loaded, Prior, Write, with_seq
+from posflow.store._base import SCHEMA_VERSION, Loaded, Prior, Write, check_id, with_seq
 
 __all__ = ["MemoryStore"]
 
@@ -76,17 +76,20 @@ class MemoryStore:
 
     def get(self, terminal_id: str) -> Terminal:
         """The stored terminal; ``TerminalNotFound`` if there is none."""
+        check_id(terminal_id)  # the same refusals as the SQL store
         with self._lock:
             return self._row(terminal_id).terminal
 
     def history(self, terminal_id: str) -> list[HistoryRecord]:
         """The terminal's history in order; ``TerminalNotFound`` for an unknown terminal."""
+        check_id(terminal_id)  # the same refusals as the SQL store
         with self._lock:
             self._row(terminal_id)
             return list(self._history.get(terminal_id, ()))
 
     def snapshot(self, terminal_id: str) -> tuple[Terminal, int, list[HistoryRecord]]:
         """The terminal, its stored history length and its history, read together."""
+        check_id(terminal_id)  # the same refusals as the SQL store
         with self._lock:
             row = self._row(terminal_id)
             return row.terminal, row.seq, list(self._history.get(terminal_id, ()))

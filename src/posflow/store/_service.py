@@ -25,10 +25,12 @@ from posflow.errors import (
     TerminalNotFound,
 )
 from posflow.store._base import (
+    MAX_RUN_ID_LENGTH,
     Loaded,
     Prior,
     Store,
     Write,
+    check_id,
     check_text,
     masked_payload,
     record_of,
@@ -242,7 +244,7 @@ class TerminalService:
             TerminalExists: the id is taken.
             InvalidInput: the id is not usable or the data cannot be stored.
         """
-        check_text(terminal_id, "terminal_id")
+        check_id(terminal_id)
         t = self._lifecycle.new_terminal(terminal_id, data)
         with self._store.transaction() as tx:
             tx.insert([t], [tx.encode_data(t)])
@@ -261,7 +263,7 @@ class TerminalService:
         seen: set[str] = set()
         new = self._lifecycle.new_terminal
         for terminal_id, data in items:
-            check_text(terminal_id, "terminal_id")
+            check_id(terminal_id)
             if terminal_id in seen:
                 raise TerminalExists(terminal_id)
             seen.add(terminal_id)
@@ -301,10 +303,10 @@ class TerminalService:
             InvalidInput: an id, event, actor or key that cannot be stored, or a
                 payload or data that is not JSON.
         """
-        check_text(terminal_id, "terminal_id")
+        check_id(terminal_id)
         check_text(event, "event")
         if idempotency_key is not None:
-            check_text(idempotency_key, "idempotency_key")
+            check_id(idempotency_key, "idempotency_key")
         if ctx is None:
             ctx = Context()
         check_text(ctx.actor, "actor")
@@ -439,15 +441,18 @@ class TerminalService:
         record_refusals = self._record_refusals
         shared = ctx.payload
         with self._store.transaction() as tx:
-            loaded = tx.load_many({c.terminal_id for c in batch if storable(c.terminal_id)})
-            pairs = {
-                (c.terminal_id, c.idempotency_key)
-                for c in batch
-                if c.idempotency_key is not None
-                and storable(c.terminal_id)
-                and storable(c.idempotency_key)
-                and c.terminal_id in loaded
-            }
+            # ids and keys no store can hold are left out here and refused one by one below
+            ids: set[str] = set()
+            keyed: list[tuple[str, str]] = []
+            for c in batch:
+                tid = c.terminal_id
+                if storable(tid):
+                    ids.add(tid)
+                    key = c.idempotency_key
+                    if key is not None and storable(key):
+                        keyed.append((tid, key))
+            loaded = tx.load_many(ids)
+            pairs = {pair for pair in keyed if pair[0] in loaded}
             priors: dict[tuple[str, str], Prior] = tx.find_keys(pairs) if pairs else {}
             masks = masked_payload(shared)
             encode_record = tx.encode_record
@@ -460,7 +465,7 @@ class TerminalService:
                     tid = command.terminal_id
                     base = loaded.get(tid) if type(tid) is str else None
                     if base is None:
-                        check_text(tid, "terminal_id")
+                        check_id(tid)
                         raise TerminalNotFound(tid)
                     event = command.event
                     if event not in checked:
@@ -470,7 +475,7 @@ class TerminalService:
                         w = work[tid] = [base, base.terminal, None, []]
                     key = command.idempotency_key
                     if key is not None:
-                        check_text(key, "idempotency_key")
+                        check_id(key, "idempotency_key")
                         earlier = seen.get((tid, key))
                         if earlier is not None:
                             results.append(_again(earlier))
@@ -517,11 +522,17 @@ class TerminalService:
     # -- reads -----------------------------------------------------------------------------
 
     def get(self, terminal_id: str) -> Terminal:
-        """The stored terminal; ``TerminalNotFound`` if there is none."""
+        """The stored terminal; ``TerminalNotFound`` if there is none.
+
+        An id no store can hold (see ``MAX_ID_LENGTH``) is ``InvalidInput``.
+        """
         return self._store.get(terminal_id)
 
     def history(self, terminal_id: str) -> list[HistoryRecord]:
-        """The terminal's history, oldest first; ``TerminalNotFound`` if there is none."""
+        """The terminal's history, oldest first; ``TerminalNotFound`` if there is none.
+
+        An id no store can hold (see ``MAX_ID_LENGTH``) is ``InvalidInput``.
+        """
         return self._store.history(terminal_id)
 
     def counts(self) -> dict[str, int]:
@@ -575,7 +586,7 @@ class TerminalService:
         Returns:
             what this worker did; the run is complete when every worker returned.
         """
-        check_text(run_id, "run_id")
+        check_text(run_id, "run_id", MAX_RUN_ID_LENGTH)
         check_text(event, "event")
         if batch_size < 1:
             raise InvalidInput("must be at least 1", field="batch_size")
@@ -643,6 +654,7 @@ class TerminalService:
 
         Raises:
             TerminalNotFound: no such terminal.
+            InvalidInput: an id no store can hold (see ``MAX_ID_LENGTH``).
         """
         try:
             terminal, seq, records = self._store.snapshot(terminal_id)

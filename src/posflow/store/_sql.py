@@ -34,6 +34,7 @@ from posflow.store._base import (
     Loaded,
     Prior,
     Write,
+    check_id,
     chunks,
     decode_data,
     decode_json,
@@ -257,6 +258,19 @@ class SQLStore:
             return f"{column} IN ({', '.join('?' * len(values))})", list(values)
         return f"{column} = ANY(%s)", [list(values)]
 
+    def _pairs_query(self, pairs: Sequence[tuple[str, str]]) -> tuple[str, list[Any]]:
+        """The history rows recorded under each ``(terminal_id, key)`` of ``pairs``."""
+        hc = ", ".join(f"h.{c.strip()}" for c in _HCOLS.split(","))
+        select = f"SELECT h.terminal_id, {hc}, h.idempotency_key FROM "
+        on = f" JOIN {H} h ON h.terminal_id = v.t AND h.idempotency_key = v.k"
+        if self._sqlite:
+            values = ", ".join(["(?, ?)"] * len(pairs))
+            params: list[Any] = [x for pair in pairs for x in pair]
+            return f"WITH v(t, k) AS (VALUES {values}) {select}v{on}", params
+        ids = [p[0] for p in pairs]
+        keys = [p[1] for p in pairs]
+        return f"{select}unnest(%s::text[], %s::text[]) AS v(t, k){on}", [ids, keys]
+
     def _ts(self, at: dt.datetime) -> Any:
         return at.isoformat() if self._sqlite else at
 
@@ -320,6 +334,10 @@ class SQLStore:
         low = text.lower()
         if isinstance(exc, dbapi.IntegrityError) or state in {"40001", "40P01"}:
             return ConcurrencyConflict(terminal_id=terminal_id or "?", expected_version=version)
+        if isinstance(exc, dbapi.DataError) or state == "54000":
+            # a value the database cannot hold (NUL in text, an index row too large):
+            # the caller's input, not an outage; the service checks ids before this
+            return InvalidInput(f"the database refused a value: {text}")
         if "no such table" in low or state == "42P01":
             return SchemaMismatch(found=None, expected=SCHEMA_VERSION)
         if "locked" in low or "busy" in low:
@@ -515,11 +533,13 @@ class SQLStore:
 
     def get(self, terminal_id: str) -> Terminal:
         """The stored terminal; ``TerminalNotFound`` if there is none."""
+        check_id(terminal_id)
         result: Terminal = self._read(lambda cur: self._terminal_row(cur, terminal_id)[0])
         return result
 
     def history(self, terminal_id: str) -> list[HistoryRecord]:
         """The terminal's history in order; ``TerminalNotFound`` for an unknown terminal."""
+        check_id(terminal_id)
 
         def run(cur: Any) -> list[HistoryRecord]:
             self._terminal_row(cur, terminal_id)
@@ -531,6 +551,7 @@ class SQLStore:
 
     def snapshot(self, terminal_id: str) -> tuple[Terminal, int, list[HistoryRecord]]:
         """The terminal, its stored history length and its history, in one read transaction."""
+        check_id(terminal_id)
 
         def run(cur: Any) -> tuple[Terminal, int, list[HistoryRecord]]:
             terminal, seq = self._terminal_row(cur, terminal_id)
@@ -865,23 +886,23 @@ class _SQLTx:
         return out
 
     def find_keys(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], Prior]:
-        """The attempts recorded under each ``(terminal_id, key)`` pair."""
+        """The attempts recorded under each ``(terminal_id, key)`` pair.
+
+        The pairs are joined to the unique key index as pairs (one index probe
+        each), not as ``terminal_id IN (...) AND key IN (...)``, which probes
+        every id with every key.
+        """
         s = self._s
         cur = self._cur
-        wanted = set(pairs)
         out: dict[tuple[str, str], Prior] = {}
         try:
-            for part in chunks(sorted(wanted), _IN_CHUNK):
-                w1, p1 = s._in("terminal_id", sorted({p[0] for p in part}))
-                w2, p2 = s._in("idempotency_key", sorted({p[1] for p in part}))
-                cur.execute(
-                    f"SELECT terminal_id, {_HCOLS}, idempotency_key FROM {H} WHERE {w1} AND {w2}",
-                    p1 + p2,
-                )
+            for part in chunks(sorted(set(pairs)), _IN_CHUNK):
+                sql, params = s._pairs_query(part)
+                cur.execute(sql, params)
                 for h in cur.fetchall():
-                    pair = (h[0], h[11])
-                    if pair in wanted:
-                        out[pair] = Prior(s._record(h[0], h[1:], h[11]), decode_reasons(h[0], h[9]))
+                    out[h[0], h[11]] = Prior(
+                        s._record(h[0], h[1:], h[11]), decode_reasons(h[0], h[9])
+                    )
         except s._dbapi.Error as exc:
             raise s._translate(exc) from exc
         return out
