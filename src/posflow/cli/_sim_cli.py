@@ -19,21 +19,30 @@ from posflow.cli._report import render_report, report_dict
 from posflow.cli._runinfo import RunInfo, clear_run, read_run, write_run
 from posflow.cli._simulate import RunResult, simulate
 from posflow.cli._world import World, natural_payload
-from posflow.store import Command, SQLStore, TerminalService
+from posflow.store import Command, RetryPolicy, SQLStore, TerminalService
 
 __all__ = ["ServiceFactory", "explain", "history", "run"]
 
 
 @attrs.frozen
 class ServiceFactory:
-    """Opens a terminal service on ``url``; picklable, so that worker processes can use it."""
+    """Opens a terminal service on ``url``; picklable, so that worker processes can use it.
+
+    With ``shared`` (several workers on one database), a SQLite store reads and
+    decides each batch before it takes the file's write lock (``optimistic``), so
+    that the workers decide at the same time and take turns only to write. Their
+    shares of the fleet never overlap, so no write ever finds a terminal changed;
+    if one did, the batch would be decided again from what is stored.
+    """
 
     url: str
+    shared: bool = False
 
     def __call__(self) -> tuple[TerminalService, type]:
         """A service on a fresh store connection, and the command type it takes."""
-        store = SQLStore(self.url)
-        return TerminalService(posflow.default_lifecycle(), store), Command
+        store = SQLStore(self.url, optimistic=self.shared)
+        retry = RetryPolicy(attempts=10) if self.shared else None
+        return TerminalService(posflow.default_lifecycle(), store, retry=retry), Command
 
 
 def _prepare(url: str) -> None:
@@ -65,6 +74,7 @@ def run(
     _prepare(url)
     err = Console(stderr=True)
     rounds = params.days * len(ROUNDS) * workers
+    factory = ServiceFactory(url, shared=workers > 1)
     if err.is_terminal and not as_json:
         bar = Progress(
             TextColumn("[bold]simulating"),
@@ -82,9 +92,11 @@ def run(
                 seen[0] += n
                 bar.update(task, advance=1, events=seen[0])
 
-            result = simulate(params, ServiceFactory(url), workers=workers, progress=advance)
+            result = simulate(
+                params, ServiceFactory(url, shared=workers > 1), workers=workers, progress=advance
+            )
     else:
-        result = simulate(params, ServiceFactory(url), workers=workers)
+        result = simulate(params, factory, workers=workers)
     ended = START + _days(params.days)
     write_run(url, RunInfo(params, ended))
     states = posflow.default_lifecycle().states

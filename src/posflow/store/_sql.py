@@ -150,6 +150,13 @@ class SQLStore:
             (SQLite's default is 1000). Fewer checkpoints mean fewer ``fsync`` calls
             and faster commits, and a WAL file up to ``pages * 4 KiB`` large.
         pool_size: connections kept open per process.
+        optimistic: SQLite only: a write transaction reads (and the service decides)
+            without the file's write lock, and takes it only to write. Writes are
+            checked against the history length read, as always, so a batch that lost
+            a race to another process raises ``ConcurrencyConflict`` (retried whole
+            when the service has a :class:`~posflow.store.RetryPolicy`) instead of
+            waiting for the lock before it reads. Several processes then decide at
+            once; off by default, as a race is then reported rather than waited out.
 
     Raises:
         StoreUnavailable: for a malformed URL, an unsupported database or driver,
@@ -165,6 +172,7 @@ class SQLStore:
         synchronous: str = "NORMAL",
         wal_autocheckpoint: int = 10000,
         pool_size: int = 5,
+        optimistic: bool = False,
     ) -> None:
         sa = _import_sqlalchemy()
         if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
@@ -189,6 +197,7 @@ class SQLStore:
             )
         self._dbapi = engine.dialect.dbapi
         self._sqlite = self.dialect == "sqlite"
+        self._optimistic = bool(optimistic) and self._sqlite
         self._memory = self._sqlite and engine.url.database in (None, "", ":memory:")
         if self._sqlite:
             self._param = "?"
@@ -764,12 +773,23 @@ def _postgres_setup(schema: str | None) -> Callable[[Any, Any], None]:
 class _SQLTx:
     """One write transaction on a :class:`SQLStore`."""
 
-    __slots__ = ("_at", "_at_text", "_conn", "_cur", "_payload", "_payload_text", "_s")
+    __slots__ = (
+        "_at",
+        "_at_text",
+        "_conn",
+        "_cur",
+        "_payload",
+        "_payload_text",
+        "_reading",
+        "_s",
+    )
 
     def __init__(self, store: SQLStore) -> None:
         self._s = store
         self._conn: Any = None
         self._cur: Any = None
+        self._reading = False
+        """Optimistic SQLite: still in the read transaction, without the write lock."""
         # a batch shares one masked payload and often one time: encode each once
         self._payload: object = None
         self._payload_text = "{}"
@@ -781,13 +801,29 @@ class _SQLTx:
         conn = self._conn = s._connect()
         try:
             cur = self._cur = conn.cursor()
-            if s._sqlite:
+            if s._optimistic:
+                cur.execute("BEGIN")
+                self._reading = True
+            elif s._sqlite:
                 cur.execute("BEGIN IMMEDIATE")
         except s._dbapi.Error as exc:
             _rollback(conn)
             s._release(conn, exc)
             raise s._translate(exc) from exc
         return self
+
+    def _lock(self) -> None:
+        """Optimistic SQLite: end the read transaction and take the write lock to write.
+
+        What was read may have changed meanwhile; every write checks it did not.
+        """
+        self._reading = False
+        cur = self._cur
+        try:
+            cur.execute("COMMIT")
+            cur.execute("BEGIN IMMEDIATE")
+        except self._s._dbapi.Error as exc:
+            raise self._s._translate(exc) from exc
 
     def __exit__(
         self,
@@ -815,6 +851,8 @@ class _SQLTx:
 
     def insert(self, terminals: Sequence[Terminal], data: Sequence[object]) -> None:
         """Add new terminals; ``TerminalExists`` names one that is already stored."""
+        if self._reading:
+            self._lock()
         s = self._s
         now = s._ts(_utcnow(_UTC))
         rows = [
@@ -952,6 +990,8 @@ class _SQLTx:
 
     def save(self, writes: Sequence[Write]) -> None:  # noqa: PLR0912 - one and many, inlined
         """Update each terminal if its history length is still the one read; append history."""
+        if self._reading:
+            self._lock()
         s = self._s
         cur = self._cur
         now = s._ts(_utcnow(_UTC))
