@@ -8,8 +8,8 @@ or reported, never half-applied.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
