@@ -66,13 +66,6 @@ def mapping(value: object, field: str) -> Mapping[str, Any]:
     return value
 
 
-_last_merge: tuple[object, object, Mapping[str, Any]] = (None, None, _EMPTY)
-"""The last record merged from the merchant file: (terminal's record, record on file, merge).
-
-Both are compared by identity and kept alive by this tuple, so a match is the same
-two objects. The merge is only read (as every merchant record a guard gets)."""
-
-
 def mapping_answer(port: str, value: object) -> Mapping[str, Any]:
     """A port's answer that must be a mapping."""
     if value.__class__ in _PLAIN_MAPPINGS or isinstance(value, Mapping):
@@ -86,19 +79,13 @@ def merchant_of(terminal: Terminal, ctx: Context) -> Mapping[str, Any]:
     The payload's ``merchant`` over the terminal's ``data["merchant"]``, over the record
     on file (``ctx.ports.merchants``) under the terminal's merchant id.
     """
-    global _last_merge  # noqa: PLW0603 - a one-entry memo, replaced whole
     stored = mapping(terminal.data.get("merchant"), "data.merchant")
     key = stored.get("id")
     if key.__class__ is str:
         on_file = ctx.ports.merchants.merchant(key)
         if on_file is not None:
-            last = _last_merge  # the guards of one decision ask for the same merge
-            if last[0] is stored and last[1] is on_file:
-                stored = last[2]
-            else:
-                merged = {**mapping_answer("merchants", on_file), **stored}
-                _last_merge = (stored, on_file, merged)
-                stored = merged
+            # no memo across calls: posflow keeps no global mutable state (docs/design.md)
+            stored = {**mapping_answer("merchants", on_file), **stored}
     given = ctx.payload.get("merchant")
     if given is None:  # most decisions: the payload does not touch the merchant
         return stored
