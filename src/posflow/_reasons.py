@@ -146,6 +146,10 @@ class Reason:
         retryable: true when trying again later, unchanged, can succeed.
         guard: the registered name of the guard that produced it, when known.
         error: for ``guard.error``, the exception the guard raised.
+
+    Reasons are not picklable (``params`` is a read-only mapping and ``error`` may
+    hold any exception). To pass one to another process, send ``code``,
+    ``dict(params)`` and ``retryable``, or the messages already rendered.
     """
 
     code: str

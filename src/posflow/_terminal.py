@@ -50,6 +50,9 @@ class Terminal(_TerminalSlots):
     one with the next state and ``version + 1``. The version is what optimistic
     concurrency compares when a store saves it.
 
+    Terminals compare by value but are not hashable (their data is a read-only
+    mapping, which is not); key dicts and sets by ``terminal.id``.
+
     Attributes:
         id: the terminal's id (often the merchant-facing terminal number).
         state: the current state, one of the lifecycle's declared states.
