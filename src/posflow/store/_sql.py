@@ -13,7 +13,6 @@ import os
 import re
 import weakref
 from collections.abc import Callable, Sequence
-from types import MappingProxyType
 from typing import Any
 
 from posflow._history import HistoryRecord
@@ -29,7 +28,6 @@ from posflow.errors import (
 from posflow.store._base import (
     SCHEMA_VERSION,
     check_id,
-    decode_json,
 )
 from posflow.store._sqlconn import (
     _close_all,
@@ -51,14 +49,13 @@ from posflow.store._sqlschema import (
     M,
     T,
     _seq,
+    record_from,
     terminal_from,
 )
 from posflow.store._sqltx import _SQLTx
 
 __all__ = ["SQLStore"]
 
-_new = object.__new__
-_setattr = object.__setattr__
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
@@ -211,17 +208,6 @@ class SQLStore:
 
     def _ts(self, at: dt.datetime) -> Any:
         return at.isoformat() if self._sqlite else at
-
-    def _from_ts(self, value: Any, terminal_id: str) -> dt.datetime:
-        if isinstance(value, dt.datetime):
-            return value
-        try:
-            return dt.datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            raise CorruptRecord(
-                f"terminal {terminal_id!r}: stored time {value!r} is not a timestamp",
-                terminal_id=terminal_id,
-            ) from None
 
     # -- connections and errors ----------------------------------------------------------
 
@@ -482,7 +468,7 @@ class SQLStore:
         def run(cur: Any) -> list[HistoryRecord]:
             self._terminal_row(cur, terminal_id)
             cur.execute(self._history_of, (terminal_id,))
-            return [self._record(terminal_id, r, r[10]) for r in cur.fetchall()]
+            return [record_from(terminal_id, r, r[10]) for r in cur.fetchall()]
 
         result: list[HistoryRecord] = self._read(run)
         return result
@@ -494,7 +480,7 @@ class SQLStore:
         def run(cur: Any) -> tuple[Terminal, int, list[HistoryRecord]]:
             terminal, seq = self._terminal_row(cur, terminal_id)
             cur.execute(self._history_of, (terminal_id,))
-            return terminal, seq, [self._record(terminal_id, r, r[10]) for r in cur.fetchall()]
+            return terminal, seq, [record_from(terminal_id, r, r[10]) for r in cur.fetchall()]
 
         result: tuple[Terminal, int, list[HistoryRecord]] = self._read(run)
         return result
@@ -527,58 +513,13 @@ class SQLStore:
                 params,
             )
             for h in cur.fetchall():
-                logs[h[0]].append(self._record(h[0], h[1:], h[11]))
+                logs[h[0]].append(record_from(h[0], h[1:], h[11]))
             return [
                 (terminal_from(r[0], r[1], r[2], r[4]), _seq(r[0], r[3]), logs[r[0]]) for r in rows
             ]
 
         result: list[tuple[Terminal, int, list[HistoryRecord]]] = self._read(run)
         return result
-
-    def _record(self, terminal_id: str, r: Sequence[Any], key: str | None) -> HistoryRecord:
-        """A history record from columns in the ``_HCOLS`` order; ``CorruptRecord`` if malformed."""
-        seq, event, from_state, to_state, version, actor, at, payload, reasons, changes = r[:10]
-        if (
-            type(seq) is not int
-            or type(version) is not int
-            or type(event) is not str
-            or type(from_state) is not str
-            or (to_state is not None and type(to_state) is not str)
-            or type(actor) is not str
-        ):
-            raise CorruptRecord(
-                f"terminal {terminal_id!r}: history row {seq!r} has malformed columns",
-                terminal_id=terminal_id,
-            )
-        p = decode_json(terminal_id, "payload", payload)
-        c = decode_json(terminal_id, "changes", changes)
-        codes = decode_json(terminal_id, "reasons", reasons)
-        if type(p) is not dict or type(c) is not dict or type(codes) is not list:
-            raise CorruptRecord(
-                f"terminal {terminal_id!r}: history row {seq} holds malformed JSON",
-                terminal_id=terminal_id,
-            )
-        try:
-            codes_t = tuple(str(item[0]) for item in codes)
-        except (TypeError, IndexError):
-            raise CorruptRecord(
-                f"terminal {terminal_id!r}: history row {seq} holds malformed reasons",
-                terminal_id=terminal_id,
-            ) from None
-        rec: HistoryRecord = _new(HistoryRecord)
-        _setattr(rec, "terminal_id", terminal_id)
-        _setattr(rec, "seq", seq)
-        _setattr(rec, "event", event)
-        _setattr(rec, "from_state", from_state)
-        _setattr(rec, "to_state", to_state)
-        _setattr(rec, "version", version)
-        _setattr(rec, "actor", actor)
-        _setattr(rec, "at", self._from_ts(at, terminal_id))
-        _setattr(rec, "payload", MappingProxyType(p))
-        _setattr(rec, "reasons", codes_t)
-        _setattr(rec, "idempotency_key", key)
-        _setattr(rec, "changes", MappingProxyType(c))
-        return rec
 
 
 def _forget_pool(ref: weakref.ref[SQLStore]) -> None:

@@ -30,7 +30,7 @@ from posflow.store._base import (
     encode_reasons,
 )
 from posflow.store._sqlconn import _rollback
-from posflow.store._sqlschema import _IN_CHUNK, T, _seq, terminal_from
+from posflow.store._sqlschema import _IN_CHUNK, T, _seq, record_from, terminal_from
 
 if TYPE_CHECKING:
     from posflow.store._sql import SQLStore
@@ -170,7 +170,7 @@ class _SQLTx:
         if key is None or row[4] is None:
             return loaded, None
         h = row[4:]
-        return loaded, Prior(s._record(terminal_id, h, key), decode_reasons(terminal_id, h[8]))
+        return loaded, Prior(record_from(terminal_id, h, key), decode_reasons(terminal_id, h[8]))
 
     def load_many(self, ids: Collection[str]) -> dict[str, Loaded]:
         """Read and lock (PostgreSQL: ``FOR UPDATE``, in id order) several terminals."""
@@ -208,7 +208,7 @@ class _SQLTx:
                 cur.execute(sql, params)
                 for h in cur.fetchall():
                     out[h[0], h[11]] = Prior(
-                        s._record(h[0], h[1:], h[11]), decode_reasons(h[0], h[9])
+                        record_from(h[0], h[1:], h[11]), decode_reasons(h[0], h[9])
                     )
         except s._dbapi.Error as exc:
             raise s._translate(exc) from exc
