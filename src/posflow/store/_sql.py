@@ -8,129 +8,55 @@ database work on the hot path (see ``docs/store.md``).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import re
 import weakref
-from collections.abc import Callable, Collection, Sequence
-from types import MappingProxyType, TracebackType
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from posflow._history import HistoryRecord
-from posflow._reasons import Reason
-from posflow._terminal import Terminal, terminal_of
+from posflow._terminal import Terminal
 from posflow.errors import (
     ConcurrencyConflict,
     CorruptRecord,
     InvalidInput,
     SchemaMismatch,
     StoreUnavailable,
-    TerminalExists,
     TerminalNotFound,
 )
 from posflow.store._base import (
     SCHEMA_VERSION,
-    Loaded,
-    Prior,
-    Write,
     check_id,
-    chunks,
-    decode_data,
-    decode_json,
-    decode_reasons,
-    encode_audit,
-    encode_data,
-    encode_reasons,
 )
+from posflow.store._sqlconn import (
+    _close_all,
+    _close_quietly,
+    _first_line,
+    _import_sqlalchemy,
+    _make_engine,
+    _postgres_setup,
+    _rollback,
+    _sqlite_setup,
+)
+from posflow.store._sqlschema import (
+    _DDL_POSTGRES,
+    _DDL_SQLITE,
+    _HCOLS,
+    _IN_CHUNK,  # noqa: F401 - tests read it here
+    _MIGRATIONS,
+    H,
+    M,
+    T,
+    _seq,
+    record_from,
+    terminal_from,
+)
+from posflow.store._sqltx import _SQLTx
 
 __all__ = ["SQLStore"]
 
-_new = object.__new__
-_setattr = object.__setattr__
-_utcnow = dt.datetime.now
-_UTC = dt.UTC
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-_IN_CHUNK = 500
-
-T = "posflow_terminals"
-H = "posflow_history"
-M = "posflow_meta"
-
-_HCOLS = "seq, event, from_state, to_state, version, actor, at, payload, reasons, changes"
-
-_DDL_SQLITE = (
-    f"CREATE TABLE IF NOT EXISTS {M} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    f"""CREATE TABLE IF NOT EXISTS {T} (
-        id TEXT PRIMARY KEY,
-        state TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        seq INTEGER NOT NULL,
-        data TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    ) WITHOUT ROWID""",
-    f"CREATE INDEX IF NOT EXISTS {T}_state ON {T} (state)",
-    f"""CREATE TABLE IF NOT EXISTS {H} (
-        terminal_id TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        event TEXT NOT NULL,
-        from_state TEXT NOT NULL,
-        to_state TEXT,
-        version INTEGER NOT NULL,
-        actor TEXT NOT NULL,
-        at TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        reasons TEXT NOT NULL,
-        idempotency_key TEXT,
-        changes TEXT NOT NULL,
-        PRIMARY KEY (terminal_id, seq)
-    ) WITHOUT ROWID""",
-    f"""CREATE UNIQUE INDEX IF NOT EXISTS {H}_key ON {H} (terminal_id, idempotency_key)
-        WHERE idempotency_key IS NOT NULL""",
-)
-
-_DDL_POSTGRES = (
-    f"CREATE TABLE IF NOT EXISTS {M} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    f"""CREATE TABLE IF NOT EXISTS {T} (
-        id TEXT PRIMARY KEY,
-        state TEXT NOT NULL,
-        version BIGINT NOT NULL,
-        seq BIGINT NOT NULL,
-        data TEXT NOT NULL,
-        created_at TIMESTAMPTZ NOT NULL,
-        updated_at TIMESTAMPTZ NOT NULL
-    )""",
-    f"CREATE INDEX IF NOT EXISTS {T}_state ON {T} (state)",
-    f"""CREATE TABLE IF NOT EXISTS {H} (
-        terminal_id TEXT NOT NULL,
-        seq BIGINT NOT NULL,
-        event TEXT NOT NULL,
-        from_state TEXT NOT NULL,
-        to_state TEXT,
-        version BIGINT NOT NULL,
-        actor TEXT NOT NULL,
-        at TIMESTAMPTZ NOT NULL,
-        payload TEXT NOT NULL,
-        reasons TEXT NOT NULL,
-        idempotency_key TEXT,
-        changes TEXT NOT NULL,
-        PRIMARY KEY (terminal_id, seq)
-    )""",
-    f"""CREATE UNIQUE INDEX IF NOT EXISTS {H}_key ON {H} (terminal_id, idempotency_key)
-        WHERE idempotency_key IS NOT NULL""",
-)
-
-# Steps from each older schema version to the next; empty while version 1 is the only one.
-_MIGRATIONS: dict[int, tuple[str, ...]] = {}
-
-
-def _import_sqlalchemy() -> Any:
-    try:
-        import sqlalchemy  # noqa: PLC0415 - optional dependency, imported on first use
-    except ImportError:  # pragma: no cover - the dev extra installs it
-        raise StoreUnavailable("SQLStore needs SQLAlchemy 2: pip install 'posflow[sql]'") from None
-    return sqlalchemy
 
 
 class SQLStore:
@@ -282,17 +208,6 @@ class SQLStore:
 
     def _ts(self, at: dt.datetime) -> Any:
         return at.isoformat() if self._sqlite else at
-
-    def _from_ts(self, value: Any, terminal_id: str) -> dt.datetime:
-        if isinstance(value, dt.datetime):
-            return value
-        try:
-            return dt.datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            raise CorruptRecord(
-                f"terminal {terminal_id!r}: stored time {value!r} is not a timestamp",
-                terminal_id=terminal_id,
-            ) from None
 
     # -- connections and errors ----------------------------------------------------------
 
@@ -553,7 +468,7 @@ class SQLStore:
         def run(cur: Any) -> list[HistoryRecord]:
             self._terminal_row(cur, terminal_id)
             cur.execute(self._history_of, (terminal_id,))
-            return [self._record(terminal_id, r, r[10]) for r in cur.fetchall()]
+            return [record_from(terminal_id, r, r[10]) for r in cur.fetchall()]
 
         result: list[HistoryRecord] = self._read(run)
         return result
@@ -565,7 +480,7 @@ class SQLStore:
         def run(cur: Any) -> tuple[Terminal, int, list[HistoryRecord]]:
             terminal, seq = self._terminal_row(cur, terminal_id)
             cur.execute(self._history_of, (terminal_id,))
-            return terminal, seq, [self._record(terminal_id, r, r[10]) for r in cur.fetchall()]
+            return terminal, seq, [record_from(terminal_id, r, r[10]) for r in cur.fetchall()]
 
         result: tuple[Terminal, int, list[HistoryRecord]] = self._read(run)
         return result
@@ -598,58 +513,13 @@ class SQLStore:
                 params,
             )
             for h in cur.fetchall():
-                logs[h[0]].append(self._record(h[0], h[1:], h[11]))
+                logs[h[0]].append(record_from(h[0], h[1:], h[11]))
             return [
                 (terminal_from(r[0], r[1], r[2], r[4]), _seq(r[0], r[3]), logs[r[0]]) for r in rows
             ]
 
         result: list[tuple[Terminal, int, list[HistoryRecord]]] = self._read(run)
         return result
-
-    def _record(self, terminal_id: str, r: Sequence[Any], key: str | None) -> HistoryRecord:
-        """A history record from columns in the ``_HCOLS`` order; ``CorruptRecord`` if malformed."""
-        seq, event, from_state, to_state, version, actor, at, payload, reasons, changes = r[:10]
-        if (
-            type(seq) is not int
-            or type(version) is not int
-            or type(event) is not str
-            or type(from_state) is not str
-            or (to_state is not None and type(to_state) is not str)
-            or type(actor) is not str
-        ):
-            raise CorruptRecord(
-                f"terminal {terminal_id!r}: history row {seq!r} has malformed columns",
-                terminal_id=terminal_id,
-            )
-        p = decode_json(terminal_id, "payload", payload)
-        c = decode_json(terminal_id, "changes", changes)
-        codes = decode_json(terminal_id, "reasons", reasons)
-        if type(p) is not dict or type(c) is not dict or type(codes) is not list:
-            raise CorruptRecord(
-                f"terminal {terminal_id!r}: history row {seq} holds malformed JSON",
-                terminal_id=terminal_id,
-            )
-        try:
-            codes_t = tuple(str(item[0]) for item in codes)
-        except (TypeError, IndexError):
-            raise CorruptRecord(
-                f"terminal {terminal_id!r}: history row {seq} holds malformed reasons",
-                terminal_id=terminal_id,
-            ) from None
-        rec: HistoryRecord = _new(HistoryRecord)
-        _setattr(rec, "terminal_id", terminal_id)
-        _setattr(rec, "seq", seq)
-        _setattr(rec, "event", event)
-        _setattr(rec, "from_state", from_state)
-        _setattr(rec, "to_state", to_state)
-        _setattr(rec, "version", version)
-        _setattr(rec, "actor", actor)
-        _setattr(rec, "at", self._from_ts(at, terminal_id))
-        _setattr(rec, "payload", MappingProxyType(p))
-        _setattr(rec, "reasons", codes_t)
-        _setattr(rec, "idempotency_key", key)
-        _setattr(rec, "changes", MappingProxyType(c))
-        return rec
 
 
 def _forget_pool(ref: weakref.ref[SQLStore]) -> None:
@@ -660,389 +530,3 @@ def _forget_pool(ref: weakref.ref[SQLStore]) -> None:
         store._idle = []
         store._closer = weakref.finalize(store, _close_all, store._idle)
         store.engine.dispose(close=False)
-
-
-def _close_quietly(conn: Any) -> None:
-    with contextlib.suppress(Exception):
-        conn.close()
-
-
-def _close_all(conns: list[Any]) -> None:
-    """Close the idle connections of a store that was closed or collected."""
-    while conns:
-        _close_quietly(conns.pop())
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _rollback(conn: Any) -> None:
-    with contextlib.suppress(Exception):  # a broken connection is discarded by the pool anyway
-        conn.rollback()
-
-
-def _seq(terminal_id: str, value: Any) -> int:
-    if type(value) is not int or value < 0:
-        raise CorruptRecord(
-            f"terminal {terminal_id!r}: stored history length {value!r} is invalid",
-            terminal_id=terminal_id,
-        )
-    return value
-
-
-def terminal_from(terminal_id: str, state: Any, version: Any, data: Any) -> Terminal:
-    """A :class:`Terminal` from stored columns, checked; ``CorruptRecord`` if they are not."""
-    if type(state) is not str or type(version) is not int or version < 0:
-        raise CorruptRecord(
-            f"terminal {terminal_id!r}: stored state {state!r} / version {version!r} is invalid",
-            terminal_id=terminal_id,
-        )
-    return terminal_of(terminal_id, state, version, decode_data(terminal_id, data))
-
-
-def _make_engine(sa: Any, url: Any, pool_size: int) -> Any:
-    try:
-        parsed = sa.engine.make_url(url)
-    except Exception as exc:  # noqa: BLE001 - a malformed URL is one typed error
-        raise StoreUnavailable(f"malformed database URL: {_first_line(exc)}") from None
-    shown = parsed.render_as_string(hide_password=True)
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    # posflow commits or rolls back every transaction itself: no reset on return needed
-    kwargs: dict[str, Any] = {"pool_reset_on_return": None}
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database in (None, "", ":memory:"):
-            # one in-memory database lives as long as its one connection: share it
-            kwargs["poolclass"] = sa.pool.StaticPool
-            kwargs["creator"] = _shared_memory_connection()
-        else:
-            kwargs["pool_size"] = pool_size
-    else:
-        kwargs["pool_size"] = pool_size
-    try:
-        return sa.create_engine(parsed, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - unknown dialects, missing drivers
-        raise StoreUnavailable(
-            f"cannot use this database URL: {_first_line(exc)}", url=shown
-        ) from None
-
-
-def _shared_memory_connection() -> Callable[[], Any]:
-    import sqlite3  # noqa: PLC0415 - only for in-memory SQLite
-
-    shared: list[Any] = []
-
-    def connect() -> Any:
-        if not shared:
-            shared.append(sqlite3.connect(":memory:", check_same_thread=False))
-        return shared[0]
-
-    return connect
-
-
-def _sqlite_setup(
-    busy_ms: int, synchronous: str, wal: bool, checkpoint: int
-) -> Callable[[Any, Any], None]:
-    def setup(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # posflow issues BEGIN / COMMIT itself
-        cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
-        if wal:
-            cur.execute("PRAGMA journal_mode = WAL")
-            cur.execute(f"PRAGMA wal_autocheckpoint = {checkpoint}")
-        cur.execute(f"PRAGMA synchronous = {synchronous}")
-        cur.close()
-
-    return setup
-
-
-def _postgres_setup(schema: str | None) -> Callable[[Any, Any], None]:
-    def setup(dbapi_conn: Any, _record: Any) -> None:
-        cur = dbapi_conn.cursor()
-        cur.execute("SET TIME ZONE 'UTC'")
-        if schema is not None:
-            cur.execute(f'SET search_path TO "{schema}"')
-        cur.close()
-        dbapi_conn.commit()
-
-    return setup
-
-
-class _SQLTx:
-    """One write transaction on a :class:`SQLStore`."""
-
-    __slots__ = (
-        "_at",
-        "_at_text",
-        "_conn",
-        "_cur",
-        "_payload",
-        "_payload_text",
-        "_reading",
-        "_s",
-    )
-
-    def __init__(self, store: SQLStore) -> None:
-        self._s = store
-        self._conn: Any = None
-        self._cur: Any = None
-        self._reading = False
-        """Optimistic SQLite: still in the read transaction, without the write lock."""
-        # a batch shares one masked payload and often one time: encode each once
-        self._payload: object = None
-        self._payload_text = "{}"
-        self._at: object = None
-        self._at_text: Any = None
-
-    def __enter__(self) -> _SQLTx:
-        s = self._s
-        conn = self._conn = s._connect()
-        try:
-            cur = self._cur = conn.cursor()
-            if s._optimistic:
-                cur.execute("BEGIN")
-                self._reading = True
-            elif s._sqlite:
-                cur.execute("BEGIN IMMEDIATE")
-        except s._dbapi.Error as exc:
-            _rollback(conn)
-            s._release(conn, exc)
-            raise s._translate(exc) from exc
-        return self
-
-    def _lock(self) -> None:
-        """Optimistic SQLite: end the read transaction and take the write lock to write.
-
-        What was read may have changed meanwhile; every write checks it did not.
-        """
-        self._reading = False
-        cur = self._cur
-        try:
-            cur.execute("COMMIT")
-            cur.execute("BEGIN IMMEDIATE")
-        except self._s._dbapi.Error as exc:
-            raise self._s._translate(exc) from exc
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        conn = self._conn
-        s = self._s
-        failure = exc
-        try:
-            if exc_type is None:
-                try:
-                    conn.commit()
-                except s._dbapi.Error as err:
-                    failure = err
-                    _rollback(conn)
-                    raise s._translate(err) from err
-            else:
-                _rollback(conn)
-        finally:
-            s._release(conn, failure)
-
-    # -- the StoreTx protocol ------------------------------------------------------------------
-
-    def insert(self, terminals: Sequence[Terminal], data: Sequence[object]) -> None:
-        """Add new terminals; ``TerminalExists`` names one that is already stored."""
-        if self._reading:
-            self._lock()
-        s = self._s
-        now = s._ts(_utcnow(_UTC))
-        rows = [
-            (t.id, t.state, t.version, d, now, now) for t, d in zip(terminals, data, strict=True)
-        ]
-        try:
-            if len(rows) == 1:
-                self._cur.execute(s._insert_terminal, rows[0])
-            else:
-                self._cur.executemany(s._insert_terminal, rows)
-        except s._dbapi.IntegrityError:
-            raise TerminalExists(self._existing([t.id for t in terminals])) from None
-        except s._dbapi.Error as exc:
-            raise s._translate(exc) from exc
-
-    def _existing(self, ids: list[str]) -> str:
-        s = self._s
-        _rollback(self._conn)
-        if s._sqlite:
-            self._cur.execute("BEGIN IMMEDIATE")
-        for part in chunks(ids, _IN_CHUNK):
-            where, params = s._in("id", part)
-            self._cur.execute(f"SELECT id FROM {T} WHERE {where} ORDER BY id LIMIT 1", params)
-            row = self._cur.fetchone()
-            if row is not None:
-                return str(row[0])
-        return ids[0]  # pragma: no cover - a racing writer inserted and removed it meanwhile
-
-    def load(self, terminal_id: str, key: str | None) -> tuple[Loaded, Prior | None]:
-        """Read a terminal and, when ``key`` is given, the attempt recorded under it."""
-        s = self._s
-        cur = self._cur
-        try:
-            if key is None:
-                cur.execute(s._load, (terminal_id,))
-            else:
-                cur.execute(s._load_key, (key, terminal_id))
-            row = cur.fetchone()
-        except s._dbapi.Error as exc:
-            raise s._translate(exc, terminal_id) from exc
-        if row is None:
-            raise TerminalNotFound(terminal_id)
-        loaded = Loaded(
-            terminal_from(terminal_id, row[0], row[1], row[3]), _seq(terminal_id, row[2]), row[3]
-        )
-        if key is None or row[4] is None:
-            return loaded, None
-        h = row[4:]
-        return loaded, Prior(s._record(terminal_id, h, key), decode_reasons(terminal_id, h[8]))
-
-    def load_many(self, ids: Collection[str]) -> dict[str, Loaded]:
-        """Read and lock (PostgreSQL: ``FOR UPDATE``, in id order) several terminals."""
-        s = self._s
-        cur = self._cur
-        out: dict[str, Loaded] = {}
-        lock = "" if s._sqlite else " ORDER BY id FOR UPDATE"
-        try:
-            for part in chunks(sorted(ids), _IN_CHUNK):
-                where, params = s._in("id", part)
-                cur.execute(
-                    f"SELECT id, state, version, seq, data FROM {T} WHERE {where}{lock}", params
-                )
-                for tid, state, version, seq, data in cur.fetchall():
-                    out[tid] = Loaded(
-                        terminal_from(tid, state, version, data), _seq(tid, seq), data
-                    )
-        except s._dbapi.Error as exc:
-            raise s._translate(exc) from exc
-        return out
-
-    def find_keys(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], Prior]:
-        """The attempts recorded under each ``(terminal_id, key)`` pair.
-
-        The pairs are joined to the unique key index as pairs (one index probe
-        each), not as ``terminal_id IN (...) AND key IN (...)``, which probes
-        every id with every key.
-        """
-        s = self._s
-        cur = self._cur
-        out: dict[tuple[str, str], Prior] = {}
-        try:
-            for part in chunks(sorted(set(pairs)), _IN_CHUNK):
-                sql, params = s._pairs_query(part)
-                cur.execute(sql, params)
-                for h in cur.fetchall():
-                    out[h[0], h[11]] = Prior(
-                        s._record(h[0], h[1:], h[11]), decode_reasons(h[0], h[9])
-                    )
-        except s._dbapi.Error as exc:
-            raise s._translate(exc) from exc
-        return out
-
-    def claim(self, state: str, key_prefix: str, limit: int) -> list[Loaded]:
-        """Up to ``limit`` terminals in ``state`` not yet keyed for this run (PG: SKIP LOCKED)."""
-        s = self._s
-        cur = self._cur
-        try:
-            cur.execute(s._claim, (state, key_prefix, limit))
-            rows = cur.fetchall()
-        except s._dbapi.Error as exc:
-            raise s._translate(exc) from exc
-        return [
-            Loaded(terminal_from(tid, st, version, data), _seq(tid, seq), data)
-            for tid, st, version, seq, data in rows
-        ]
-
-    def encode_data(self, terminal: Terminal) -> object:
-        """The terminal's data as JSON text."""
-        return encode_data(terminal.id, terminal.data)
-
-    def encode_record(self, record: HistoryRecord, seq: int, reasons: Sequence[Reason]) -> object:
-        """A history row: the record at ``seq`` with its payload, reasons and changes as JSON."""
-        payload = record.payload
-        if payload is not self._payload:
-            self._payload_text = encode_audit(payload)
-            self._payload = payload
-        at = record.at
-        if at is not self._at:
-            self._at_text = self._s._ts(at)
-            self._at = at
-        return (
-            record.terminal_id,
-            seq,
-            record.event,
-            record.from_state,
-            record.to_state,
-            record.version,
-            record.actor,
-            self._at_text,
-            self._payload_text,
-            encode_reasons(reasons) if reasons else "[]",
-            record.idempotency_key,
-            encode_audit(record.changes) if record.changes else "{}",
-        )
-
-    def save(self, writes: Sequence[Write]) -> None:  # noqa: PLR0912 - one and many, inlined
-        """Update each terminal if its history length is still the one read; append history."""
-        if self._reading:
-            self._lock()
-        s = self._s
-        cur = self._cur
-        now = s._ts(_utcnow(_UTC))
-        first = writes[0] if writes else None
-        try:
-            if len(writes) == 1 and first is not None:
-                t = first.terminal
-                seq = first.loaded.seq
-                if first.data is None:
-                    cur.execute(
-                        s._update_same, (t.state, t.version, seq + len(first.rows), now, t.id, seq)
-                    )
-                else:
-                    cur.execute(
-                        s._update_data,
-                        (t.state, t.version, seq + len(first.rows), first.data, now, t.id, seq),
-                    )
-                if cur.rowcount != 1:
-                    raise ConcurrencyConflict(
-                        terminal_id=t.id, expected_version=first.loaded.terminal.version
-                    )
-                if len(first.rows) == 1:
-                    cur.execute(s._insert_history, first.rows[0])
-                else:
-                    cur.executemany(s._insert_history, first.rows)
-                return
-            same: list[tuple[Any, ...]] = []
-            changed: list[tuple[Any, ...]] = []
-            rows: list[Any] = []
-            for w in writes:
-                t = w.terminal
-                seq = w.loaded.seq
-                if w.data is None:
-                    same.append((t.state, t.version, seq + len(w.rows), now, t.id, seq))
-                else:
-                    changed.append((t.state, t.version, seq + len(w.rows), w.data, now, t.id, seq))
-                rows.extend(w.rows)
-            for stmt, params in ((s._update_same, same), (s._update_data, changed)):
-                if params:
-                    cur.executemany(stmt, params)
-                    if cur.rowcount != len(params) and cur.rowcount != -1:
-                        raise self._conflict(writes)
-            if rows:
-                cur.executemany(s._insert_history, rows)
-        except s._dbapi.Error as exc:
-            tid = first.terminal.id if first is not None else None
-            version = first.loaded.terminal.version if first is not None else 0
-            raise s._translate(exc, tid, version) from exc
-
-    def _conflict(self, writes: Sequence[Write]) -> ConcurrencyConflict:
-        w = writes[0]
-        return ConcurrencyConflict(
-            terminal_id=w.terminal.id, expected_version=w.loaded.terminal.version
-        )
