@@ -20,16 +20,16 @@ from posflow.store._base import (
     Write,
 )
 from posflow.store._memory import MemoryStore
-from posflow.store._service import (
+from posflow.store._service import TerminalService
+from posflow.store._sql import SQLStore
+from posflow.store._values import (
     Command,
     CommandFailed,
     Discrepancy,
     DrainReport,
     DuplicateOutcome,
     RetryPolicy,
-    TerminalService,
 )
-from posflow.store._sql import SQLStore
 
 __all__ = [
     "MAX_ID_LENGTH",
