@@ -13,6 +13,7 @@ worker reported before a SIGKILL is still there, whole, after it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -119,6 +120,8 @@ def kill_after(worker: Worker, lines: int, delay: float) -> list[dict[str, Any]]
     time.sleep(delay)
     pid = worker.process.pid
     if worker.process.is_alive() and pid is not None:
-        os.kill(pid, signal.SIGKILL)
+        # the worker may end (and be reaped by the forkserver) between the check and the kill
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     worker.process.join(TIMEOUT)
     return worker.lines()
