@@ -24,6 +24,7 @@ from posflow.store._base import (
     Loaded,
     Prior,
     Store,
+    StoreTx,
     Write,
     check_id,
     check_text,
@@ -190,10 +191,10 @@ class TerminalService:
             reasons = out.reasons
             if reasons and not self._record_refusals:
                 return out
-            rec = record_of(out, loaded.seq)
+            row = _row(tx, out, loaded.seq, None)
             after = out.terminal
             data = None if after.data is before.data else tx.encode_data(after)
-            tx.save([Write(loaded, after, data, [tx.encode_record(rec, loaded.seq, reasons)])])
+            tx.save([Write(loaded, after, data, [row])])
         return out
 
     # -- bulk fires ------------------------------------------------------------------------
@@ -322,6 +323,7 @@ class TerminalService:
             priors: dict[tuple[str, str], Prior] = tx.find_keys(pairs) if pairs else {}
             masks = masked_payload(shared)
             encode_record = tx.encode_record
+            record_row = getattr(tx, "record_row", None)  # a store's fast path, when it has one
             # per terminal: [loaded, current terminal, encoded data or None, rows]
             work: dict[str, list[Any]] = {}
             seen: dict[tuple[str, str], Outcome] = {}
@@ -341,12 +343,14 @@ class TerminalService:
                         w = work[tid] = [base, base.terminal, None, []]
                     key = command.idempotency_key
                     if key is not None:
-                        check_id(key, "idempotency_key")
-                        earlier = seen.get((tid, key))
+                        if not storable(key):
+                            check_id(key, "idempotency_key")
+                        pair = (tid, key)
+                        earlier = seen.get(pair)
                         if earlier is not None:
                             results.append(_again(earlier))
                             continue
-                        prior = priors.get((tid, key))
+                        prior = priors.get(pair) if priors else None
                         if prior is not None:
                             loaded_now = Loaded(w[1], base.seq + len(w[3]))
                             results.append(_duplicate(loaded_now, prior, ctx))
@@ -365,7 +369,10 @@ class TerminalService:
                         results.append(out)
                         continue
                     seq = base.seq + len(w[3])
-                    row = encode_record(record_of(out, seq, payload), seq, out.reasons)
+                    if record_row is not None:
+                        row = record_row(out, seq, payload)
+                    else:
+                        row = encode_record(record_of(out, seq, payload), seq, out.reasons)
                     after = out.terminal
                     data = w[2] if after.data is before.data else tx.encode_data(after)
                 except (InvalidInput, TerminalNotFound, CorruptRecord) as exc:
@@ -378,7 +385,7 @@ class TerminalService:
                 w[2] = data
                 w[3].append(row)
                 if key is not None:
-                    seen[tid, key] = out
+                    seen[pair] = out
                 results.append(out)
             writes = [Write(w[0], w[1], w[2], w[3]) for w in work.values() if w[3]]
             if writes:
@@ -498,12 +505,10 @@ class TerminalService:
                 before = loaded.terminal
                 key = prefix + before.id
                 out = fire(before, event, ctx, idempotency_key=key)
-                rec = record_of(out, loaded.seq, masks)
+                row = _row(tx, out, loaded.seq, masks)
                 after = out.terminal
                 data = None if after.data is before.data else tx.encode_data(after)
-                writes.append(
-                    Write(loaded, after, data, [tx.encode_record(rec, loaded.seq, out.reasons)])
-                )
+                writes.append(Write(loaded, after, data, [row]))
                 outs.append(out)
             if writes:
                 tx.save(writes)
@@ -616,6 +621,14 @@ def _masked_inside(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(_masked_inside(v) for v in value)
     return False
+
+
+def _row(tx: StoreTx, out: Outcome, seq: int, payload: Mapping[str, Any] | None) -> object:
+    """The stored history row of ``out`` at ``seq`` (the store's fast path when it has one)."""
+    record_row = getattr(tx, "record_row", None)
+    if record_row is not None:
+        return record_row(out, seq, payload)
+    return tx.encode_record(record_of(out, seq, payload), seq, out.reasons)
 
 
 def _duplicate(loaded: Loaded, prior: Prior, ctx: Context) -> DuplicateOutcome:

@@ -7,11 +7,12 @@ statements the store prepared, and commits or rolls back on leaving the ``with``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from posflow._history import HistoryRecord
+from posflow._outcome import Outcome
 from posflow._reasons import Reason
 from posflow._terminal import Terminal
 from posflow.errors import (
@@ -20,6 +21,7 @@ from posflow.errors import (
     TerminalNotFound,
 )
 from posflow.store._base import (
+    _EMPTY,
     Loaded,
     Prior,
     Write,
@@ -28,6 +30,8 @@ from posflow.store._base import (
     encode_audit,
     encode_data,
     encode_reasons,
+    masked_changes,
+    record_of,
 )
 from posflow.store._sqlconn import _rollback
 from posflow.store._sqlschema import _IN_CHUNK, T, _seq, record_from, terminal_from
@@ -255,6 +259,45 @@ class _SQLTx:
             encode_reasons(reasons) if reasons else "[]",
             record.idempotency_key,
             encode_audit(record.changes) if record.changes else "{}",
+        )
+
+    def record_row(
+        self, out: Outcome, seq: int, payload: Mapping[str, Any] | None = None
+    ) -> tuple[Any, ...]:
+        """``encode_record(record_of(out, seq, payload), seq, out.reasons)``, cheaper.
+
+        The changes are encoded once, and masked only when their text could hold
+        a sensitive key (see :func:`~posflow.store._base.masked_changes`). The
+        record is built as well: it is the outcome's ``record``.
+        """
+        raw = out._changes
+        if raw:
+            changes, changes_text = masked_changes(raw)
+        else:
+            changes, changes_text = _EMPTY, "{}"
+        rec = record_of(out, seq, payload, changes)
+        payload = rec.payload
+        if payload is not self._payload:
+            self._payload_text = encode_audit(payload)
+            self._payload = payload
+        at = rec.at
+        if at is not self._at:
+            self._at_text = self._s._ts(at)
+            self._at = at
+        reasons = out.reasons
+        return (
+            rec.terminal_id,
+            seq,
+            rec.event,
+            rec.from_state,
+            rec.to_state,
+            rec.version,
+            rec.actor,
+            self._at_text,
+            self._payload_text,
+            encode_reasons(reasons) if reasons else "[]",
+            rec.idempotency_key,
+            changes_text,
         )
 
     def save(self, writes: Sequence[Write]) -> None:  # noqa: PLR0912 - one and many, inlined
