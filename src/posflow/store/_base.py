@@ -92,15 +92,26 @@ class Write:
         terminal: the terminal after every accepted event in the transaction.
         data: the encoded data when it changed, else ``None`` (the stored data stays).
         rows: the encoded history records, in order, from ``loaded.seq`` on.
+        plain: the terminal's data is exactly what reading it back would give
+            (see :func:`plain_json`), so a store may keep the terminal and hand
+            it out again while its row is unchanged, instead of decoding the row.
     """
 
-    __slots__ = ("data", "loaded", "rows", "terminal")
+    __slots__ = ("data", "loaded", "plain", "rows", "terminal")
 
-    def __init__(self, loaded: Loaded, terminal: Terminal, data: object, rows: list[Any]) -> None:
+    def __init__(
+        self,
+        loaded: Loaded,
+        terminal: Terminal,
+        data: object,
+        rows: list[Any],
+        plain: bool = False,
+    ) -> None:
         self.loaded = loaded
         self.terminal = terminal
         self.data = data
         self.rows = rows
+        self.plain = plain
 
 
 class StoreTx(Protocol):
@@ -372,6 +383,30 @@ def storable(value: object) -> bool:
     except InvalidInput:
         return False
     return True
+
+
+_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def plain_json(value: Any) -> bool:
+    """Whether ``value`` is built only of what JSON decoding gives back, so it round-trips.
+
+    That is ``dict`` with ``str`` keys, ``list``, ``str``, ``int``, ``float``,
+    ``bool`` and ``None``, exactly (no subclasses, tuples or other mappings:
+    those are stored, but read back as their plain JSON counterparts).
+    """
+    t = value.__class__
+    if t is dict:
+        for k, v in value.items():
+            if k.__class__ is not str or (v.__class__ not in _PLAIN_SCALARS and not plain_json(v)):
+                return False
+        return True
+    if t is list:
+        for v in value:  # noqa: SIM110 - a loop: all() over a generator costs twice as much
+            if v.__class__ not in _PLAIN_SCALARS and not plain_json(v):
+                return False
+        return True
+    return t in _PLAIN_SCALARS
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -29,6 +29,7 @@ from posflow.store._base import (
     check_id,
     check_text,
     masked_payload,
+    plain_json,
     record_of,
     storable,
 )
@@ -324,7 +325,8 @@ class TerminalService:
             masks = masked_payload(shared)
             encode_record = tx.encode_record
             record_row = getattr(tx, "record_row", None)  # a store's fast path, when it has one
-            # per terminal: [loaded, current terminal, encoded data or None, rows]
+            # per terminal: [loaded, current terminal, encoded data or None, rows, plain]
+            # (plain: its data reads back exactly as it is; see Write.plain)
             work: dict[str, list[Any]] = {}
             seen: dict[tuple[str, str], Outcome] = {}
             checked: set[str] = set()
@@ -340,7 +342,7 @@ class TerminalService:
                         checked.add(check_text(event, "event"))
                     w = work.get(tid)
                     if w is None:
-                        w = work[tid] = [base, base.terminal, None, []]
+                        w = work[tid] = [base, base.terminal, None, [], True]
                     key = command.idempotency_key
                     if key is not None:
                         if not storable(key):
@@ -374,7 +376,12 @@ class TerminalService:
                     else:
                         row = encode_record(record_of(out, seq, payload), seq, out.reasons)
                     after = out.terminal
-                    data = w[2] if after.data is before.data else tx.encode_data(after)
+                    if after.data is before.data:
+                        data = w[2]
+                        plain = w[4]
+                    else:
+                        data = tx.encode_data(after)
+                        plain = w[4] and plain_json(out._changes)
                 except (InvalidInput, TerminalNotFound, CorruptRecord) as exc:
                     if errors == "raise":
                         raise
@@ -384,10 +391,11 @@ class TerminalService:
                 w[1] = after
                 w[2] = data
                 w[3].append(row)
+                w[4] = plain
                 if key is not None:
                     seen[pair] = out
                 results.append(out)
-            writes = [Write(w[0], w[1], w[2], w[3]) for w in work.values() if w[3]]
+            writes = [Write(w[0], w[1], w[2], w[3], w[4]) for w in work.values() if w[3]]
             if writes:
                 tx.save(writes)
         return results

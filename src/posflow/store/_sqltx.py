@@ -51,6 +51,7 @@ class _SQLTx:
         "_at_text",
         "_conn",
         "_cur",
+        "_kept",
         "_payload",
         "_payload_text",
         "_reading",
@@ -68,6 +69,8 @@ class _SQLTx:
         self._payload_text = "{}"
         self._at: object = None
         self._at_text: Any = None
+        self._kept: dict[str, tuple[int, object, Terminal]] | None = None
+        """Plain terminals this transaction saved, by id: ``(seq, data text, terminal)``."""
 
     def __enter__(self) -> _SQLTx:
         s = self._s
@@ -115,6 +118,8 @@ class _SQLTx:
                     failure = err
                     _rollback(conn)
                     raise s._translate(err) from err
+                if self._kept:
+                    s._recent = self._kept  # committed: what the next load may reuse
             else:
                 _rollback(conn)
         finally:
@@ -169,7 +174,9 @@ class _SQLTx:
         if row is None:
             raise TerminalNotFound(terminal_id)
         loaded = Loaded(
-            terminal_from(terminal_id, row[0], row[1], row[3]), _seq(terminal_id, row[2]), row[3]
+            self._terminal(s._recent, terminal_id, row[0], row[1], row[2], row[3]),
+            _seq(terminal_id, row[2]),
+            row[3],
         )
         if key is None or row[4] is None:
             return loaded, None
@@ -182,6 +189,8 @@ class _SQLTx:
         cur = self._cur
         out: dict[str, Loaded] = {}
         lock = "" if s._sqlite else " ORDER BY id FOR UPDATE"
+        recent = s._recent
+        terminal = self._terminal
         try:
             for part in chunks(sorted(ids), _IN_CHUNK):
                 where, params = s._in("id", part)
@@ -190,11 +199,39 @@ class _SQLTx:
                 )
                 for tid, state, version, seq, data in cur.fetchall():
                     out[tid] = Loaded(
-                        terminal_from(tid, state, version, data), _seq(tid, seq), data
+                        terminal(recent, tid, state, version, seq, data), _seq(tid, seq), data
                     )
         except s._dbapi.Error as exc:
             raise s._translate(exc) from exc
         return out
+
+    @staticmethod
+    def _terminal(
+        recent: dict[str, tuple[int, object, Terminal]],
+        tid: str,
+        state: Any,
+        version: Any,
+        seq: Any,
+        data: Any,
+    ) -> Terminal:
+        """The terminal of a stored row: the one last saved, when the row is still that one.
+
+        A plain terminal (see ``Write.plain``) that this store committed is
+        reused while its row holds the same history length, data text, state
+        and version: decoding the row would give an equal terminal.
+        """
+        kept = recent.get(tid)
+        if kept is not None:
+            t = kept[2]
+            if (
+                kept[0] == seq
+                and kept[1] == data
+                and t.state == state
+                and t.version == version
+                and version.__class__ is int
+            ):
+                return t
+        return terminal_from(tid, state, version, data)
 
     def find_keys(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], Prior]:
         """The attempts recorded under each ``(terminal_id, key)`` pair.
@@ -333,13 +370,19 @@ class _SQLTx:
             same: list[tuple[Any, ...]] = []
             changed: list[tuple[Any, ...]] = []
             rows: list[Any] = []
+            kept = self._kept = {}
             for w in writes:
                 t = w.terminal
                 seq = w.loaded.seq
+                after = seq + len(w.rows)
                 if w.data is None:
-                    same.append((t.state, t.version, seq + len(w.rows), now, t.id, seq))
+                    same.append((t.state, t.version, after, now, t.id, seq))
+                    if w.plain:
+                        kept[t.id] = (after, w.loaded.token, t)
                 else:
-                    changed.append((t.state, t.version, seq + len(w.rows), w.data, now, t.id, seq))
+                    changed.append((t.state, t.version, after, w.data, now, t.id, seq))
+                    if w.plain:
+                        kept[t.id] = (after, w.data, t)
                 rows.extend(w.rows)
             for stmt, params in ((s._update_same, same), (s._update_data, changed)):
                 if params:
