@@ -312,28 +312,33 @@ class TerminalService:
             # ids and keys no store can hold are left out here and refused one by one below
             ids: set[str] = set()
             keyed: list[tuple[str, str]] = []
+            unkeyable = False  # a key no store can hold: the loop below checks keys again
             for c in batch:
                 tid = c.terminal_id
                 if storable(tid):
                     ids.add(tid)
                     key = c.idempotency_key
-                    if key is not None and storable(key):
-                        keyed.append((tid, key))
+                    if key is not None:
+                        if storable(key):
+                            keyed.append((tid, key))
+                        else:
+                            unkeyable = True
             loaded = tx.load_many(ids)
             pairs = {pair for pair in keyed if pair[0] in loaded}
             priors: dict[tuple[str, str], Prior] = tx.find_keys(pairs) if pairs else {}
             masks = masked_payload(shared)
             encode_record = tx.encode_record
+            encode_data = tx.encode_data
             record_row = getattr(tx, "record_row", None)  # a store's fast path, when it has one
-            # per terminal: [loaded, current terminal, encoded data or None, rows, plain]
-            # (plain: its data reads back exactly as it is; see Write.plain)
-            work: dict[str, list[Any]] = {}
+            # per terminal, the write it builds up: current terminal, data, rows and
+            # plain (its data reads back exactly as it is; a SQL store's loads are)
+            work: dict[str, Write] = {}
             seen: dict[tuple[str, str], Outcome] = {}
             checked: set[str] = set()
             for command in batch:
                 try:
                     tid = command.terminal_id
-                    base = loaded.get(tid) if type(tid) is str else None
+                    base = loaded.get(tid) if tid.__class__ is str else None
                     if base is None:
                         check_id(tid)
                         raise TerminalNotFound(tid)
@@ -342,10 +347,10 @@ class TerminalService:
                         checked.add(check_text(event, "event"))
                     w = work.get(tid)
                     if w is None:
-                        w = work[tid] = [base, base.terminal, None, [], True]
+                        w = work[tid] = Write(base, base.terminal, None, [], True)
                     key = command.idempotency_key
                     if key is not None:
-                        if not storable(key):
+                        if unkeyable:
                             check_id(key, "idempotency_key")
                         pair = (tid, key)
                         earlier = seen.get(pair)
@@ -354,7 +359,7 @@ class TerminalService:
                             continue
                         prior = priors.get(pair) if priors else None
                         if prior is not None:
-                            loaded_now = Loaded(w[1], base.seq + len(w[3]))
+                            loaded_now = Loaded(w.terminal, base.seq + len(w.rows))
                             results.append(_duplicate(loaded_now, prior, ctx))
                             continue
                     payload: Mapping[str, Any] | None = masks
@@ -365,37 +370,38 @@ class TerminalService:
                             check_text(command.actor, "actor")
                         c_ctx = self._context_for(command, ctx)
                         payload = masks if c_ctx.payload is shared else None
-                    before: Terminal = w[1]
+                    before = w.terminal
                     out = fire(before, event, c_ctx, idempotency_key=key)
                     if out.reasons and not record_refusals:
                         results.append(out)
                         continue
-                    seq = base.seq + len(w[3])
+                    rows = w.rows
+                    seq = base.seq + len(rows)
                     if record_row is not None:
                         row = record_row(out, seq, payload)
                     else:
                         row = encode_record(record_of(out, seq, payload), seq, out.reasons)
                     after = out.terminal
                     if after.data is before.data:
-                        data = w[2]
-                        plain = w[4]
+                        data = w.data
+                        plain = w.plain
                     else:
-                        data = tx.encode_data(after)
-                        plain = w[4] and plain_json(out._changes)
+                        data = encode_data(after)
+                        plain = w.plain and plain_json(out._changes)
                 except (InvalidInput, TerminalNotFound, CorruptRecord) as exc:
                     if errors == "raise":
                         raise
                     results.append(CommandFailed(command, exc))
                     continue
                 # only now, when nothing can fail any more, does the command join the batch
-                w[1] = after
-                w[2] = data
-                w[3].append(row)
-                w[4] = plain
+                w.terminal = after
+                w.data = data
+                w.plain = plain
+                rows.append(row)
                 if key is not None:
                     seen[pair] = out
                 results.append(out)
-            writes = [Write(w[0], w[1], w[2], w[3], w[4]) for w in work.values() if w[3]]
+            writes = [w for w in work.values() if w.rows]
             if writes:
                 tx.save(writes)
         return results

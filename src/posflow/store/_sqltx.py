@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any
 
-from posflow._history import HistoryRecord
+from posflow._history import HistoryRecord, _RecordSlots
+from posflow._mask import json_may_hold_sensitive_key
 from posflow._outcome import Outcome
 from posflow._reasons import Reason
 from posflow._terminal import Terminal
@@ -25,13 +26,14 @@ from posflow.store._base import (
     Loaded,
     Prior,
     Write,
+    _encode_strict,
     chunks,
     decode_reasons,
     encode_audit,
     encode_data,
     encode_reasons,
     masked_changes,
-    record_of,
+    masked_payload,
 )
 from posflow.store._sqlconn import _rollback
 from posflow.store._sqlschema import _IN_CHUNK, T, _seq, record_from, terminal_from
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from posflow.store._sql import SQLStore
 
 _utcnow = dt.datetime.now
+_proxy = MappingProxyType
 _UTC = dt.UTC
 
 
@@ -304,36 +307,70 @@ class _SQLTx:
         """``encode_record(record_of(out, seq, payload), seq, out.reasons)``, cheaper.
 
         The changes are encoded once, and masked only when their text could hold
-        a sensitive key (see :func:`~posflow.store._base.masked_changes`). The
-        record is built as well: it is the outcome's ``record``.
+        a sensitive key (see :func:`~posflow.store._base.masked_changes`, inlined
+        here with :func:`~posflow.store._base.record_of`). The record is built
+        as well: it is the outcome's ``record``.
         """
         raw = out._changes
-        if raw:
-            changes, changes_text = masked_changes(raw)
+        if not raw:
+            changes: Mapping[str, Any] = _EMPTY
+            changes_text = "{}"
         else:
-            changes, changes_text = _EMPTY, "{}"
-        rec = record_of(out, seq, payload, changes)
-        payload = rec.payload
+            try:
+                changes_text = _encode_strict(raw if raw.__class__ is dict else dict(raw))
+            except (TypeError, ValueError, RecursionError):
+                changes, changes_text = masked_changes(raw)
+            else:
+                if json_may_hold_sensitive_key(changes_text):
+                    changes, changes_text = masked_changes(raw)
+                else:
+                    changes = _proxy(dict(raw))
+        reasons = out.reasons
+        prev = out.previous
+        ctx = out._ctx
+        if payload is None:
+            payload = masked_payload(ctx.payload)
         if payload is not self._payload:
             self._payload_text = encode_audit(payload)
             self._payload = payload
-        at = rec.at
+        at = out.at
         if at is not self._at:
             self._at_text = self._s._ts(at)
             self._at = at
-        reasons = out.reasons
+        tid = prev.id
+        event = out.event
+        from_state = prev.state
+        to_state = None if reasons else out.terminal.state
+        version = out.terminal.version
+        actor = ctx.actor
+        key = out.idempotency_key
+        rec: Any = _RecordSlots()
+        rec.terminal_id = tid
+        rec.seq = seq
+        rec.event = event
+        rec.from_state = from_state
+        rec.to_state = to_state
+        rec.version = version
+        rec.actor = actor
+        rec.at = at
+        rec.payload = payload
+        rec.reasons = tuple([r.code for r in reasons]) if reasons else ()
+        rec.idempotency_key = key
+        rec.changes = changes
+        rec.__class__ = HistoryRecord
+        out._record = rec
         return (
-            rec.terminal_id,
+            tid,
             seq,
-            rec.event,
-            rec.from_state,
-            rec.to_state,
-            rec.version,
-            rec.actor,
+            event,
+            from_state,
+            to_state,
+            version,
+            actor,
             self._at_text,
             self._payload_text,
             encode_reasons(reasons) if reasons else "[]",
-            rec.idempotency_key,
+            key,
             changes_text,
         )
 
