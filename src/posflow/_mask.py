@@ -12,37 +12,23 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["is_sensitive_key", "json_may_hold_sensitive_key", "mask_value", "redact"]
+__all__ = ["is_sensitive_key", "mask_value", "redact", "unmasked_plain_json"]
 
 
 def _pattern(*words: str) -> re.Pattern[str]:
     return re.compile(r"(?:^|_)(?:" + "|".join(words) + r")(?:_|$)")
 
 
-_SECRET_WORDS = ("passwords?", "passwd", "secrets?", "pins?", "tokens?", "master_keys?")
-_PHONE_WORDS = ("phones?", "mobiles?", "tel", "telephones?")
-_ID_WORDS = ("id_numbers?", "id_no", "id_cards?", "identity", "passports?")
-_ACCOUNT_WORDS = (
+_SECRET = _pattern("passwords?", "passwd", "secrets?", "pins?", "tokens?", "master_keys?")
+_PHONE = _pattern("phones?", "mobiles?", "tel", "telephones?")
+_ID = _pattern("id_numbers?", "id_no", "id_cards?", "identity", "passports?")
+_ACCOUNT = _pattern(
     "bank_accounts?",
     "settlement_accounts?",
     "account_numbers?",
     "account_no",
     "card_numbers?",
     "ibans?",
-)
-_SECRET = _pattern(*_SECRET_WORDS)
-_PHONE = _pattern(*_PHONE_WORDS)
-_ID = _pattern(*_ID_WORDS)
-_ACCOUNT = _pattern(*_ACCOUNT_WORDS)
-# Every word above without its plural and without the word boundaries, on either
-# separator, plus any \u escape (a non-ASCII key may lower-case into one of the words):
-# a superset of what the four patterns find, run over lower-cased ASCII JSON text.
-_SCREEN = re.compile(
-    "|".join(
-        w.removesuffix("s?").replace("_", "[_-]")
-        for w in _SECRET_WORDS + _PHONE_WORDS + _ID_WORDS + _ACCOUNT_WORDS
-    )
-    + r"|\\u"
 )
 _NOT_SECRET_SUFFIXES = ("_hash", "_salt", "_ok", "_injected", "_present", "_count")
 
@@ -70,17 +56,6 @@ def _kind(key: str) -> str | None:
 def is_sensitive_key(key: str) -> bool:
     """Tell whether values stored under ``key`` are masked."""
     return _kind(key) is not None
-
-
-def json_may_hold_sensitive_key(text: str) -> bool:
-    """Tell whether ASCII JSON ``text`` could hold a key that :func:`redact` masks.
-
-    ``False`` is certain: no key of the decoded value is sensitive, at any depth,
-    so :func:`redact` would return an equal copy. ``True`` may be a false alarm
-    (the screen also looks inside values and ignores word boundaries). ``text``
-    must come from an encoder that escapes every non-ASCII character.
-    """
-    return _SCREEN.search(text.lower()) is not None
 
 
 def _keep_ends(text: str, head: int, tail: int) -> str:
@@ -137,3 +112,43 @@ def redact(mapping: Mapping[str, Any]) -> dict[str, Any]:
         else mask_value(str(k), v)
         for k, v in mapping.items()
     }
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def unmasked_plain_json(mapping: dict[str, Any]) -> bool:
+    """Tell whether ``redact(mapping)`` would be an equal copy, and ``mapping`` is plain JSON.
+
+    True only when no key at any depth is sensitive and every value is exactly a
+    ``dict`` with ``str`` keys, ``list``, ``str``, ``int``, ``float``, ``bool`` or
+    ``None`` (what JSON decoding gives back); anything else is ``False``, even
+    when redact would not change it. Cheaper than redacting: nothing is copied.
+    """
+    kind, plain = _kind, _PLAIN
+    for k, v in mapping.items():
+        if k.__class__ is not str or kind(k) is not None:
+            return False
+        c = v.__class__
+        if c in plain:
+            continue
+        if c is dict:
+            if not unmasked_plain_json(v):
+                return False
+        elif c is not list or not _unmasked_plain_list(v):
+            return False
+    return True
+
+
+def _unmasked_plain_list(items: list[Any]) -> bool:
+    plain = _PLAIN
+    for v in items:
+        c = v.__class__
+        if c in plain:
+            continue
+        if c is dict:
+            if not unmasked_plain_json(v):
+                return False
+        elif c is not list or not _unmasked_plain_list(v):
+            return False
+    return True

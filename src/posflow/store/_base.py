@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from posflow._catalogue import default_catalogue
 from posflow._history import HistoryRecord, _RecordSlots
-from posflow._mask import json_may_hold_sensitive_key, redact
+from posflow._mask import redact, unmasked_plain_json
 from posflow._outcome import Outcome
 from posflow._reasons import Category, Reason
 from posflow._terminal import Terminal
@@ -93,8 +93,10 @@ class Write:
         data: the encoded data when it changed, else ``None`` (the stored data stays).
         rows: the encoded history records, in order, from ``loaded.seq`` on.
         plain: the terminal's data is exactly what reading it back would give
-            (see :func:`plain_json`), so a store may keep the terminal and hand
-            it out again while its row is unchanged, instead of decoding the row.
+            (only plain JSON types: see :func:`masked_changes`), so a store may
+            keep the terminal and hand it out again while its row is unchanged,
+            instead of decoding the row. Set by the service for stores whose
+            transaction offers ``record_row`` (the SQL store).
     """
 
     __slots__ = ("data", "loaded", "plain", "rows", "terminal")
@@ -385,30 +387,6 @@ def storable(value: object) -> bool:
     return True
 
 
-_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-def plain_json(value: Any) -> bool:
-    """Whether ``value`` is built only of what JSON decoding gives back, so it round-trips.
-
-    That is ``dict`` with ``str`` keys, ``list``, ``str``, ``int``, ``float``,
-    ``bool`` and ``None``, exactly (no subclasses, tuples or other mappings:
-    those are stored, but read back as their plain JSON counterparts).
-    """
-    t = value.__class__
-    if t is dict:
-        for k, v in value.items():
-            if k.__class__ is not str or (v.__class__ not in _PLAIN_SCALARS and not plain_json(v)):
-                return False
-        return True
-    if t is list:
-        for v in value:  # noqa: SIM110 - a loop: all() over a generator costs twice as much
-            if v.__class__ not in _PLAIN_SCALARS and not plain_json(v):
-                return False
-        return True
-    return t in _PLAIN_SCALARS
-
-
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     """``items`` cut in slices of at most ``size``."""
     for i in range(0, len(items), size):
@@ -423,23 +401,22 @@ def masked_payload(payload: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(redact(payload)) if payload else _EMPTY
 
 
-def masked_changes(changes: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
-    """Non-empty changes as history keeps them (masked, read-only) and as JSON text.
+def masked_changes(changes: Mapping[str, Any]) -> tuple[Mapping[str, Any], str, bool]:
+    """Non-empty changes as history keeps them (masked, read-only), as JSON text, and plain.
 
-    The changes are encoded first; when the text shows no key that could be
-    sensitive (:func:`~posflow._mask.json_may_hold_sensitive_key`), masking
-    would copy them unchanged, so a shallow copy is kept and the text is the
-    record's. Otherwise they are masked and the masked copy is encoded: the same
-    mapping and text either way.
+    Changes with no sensitive key and only plain JSON values
+    (:func:`~posflow._mask.unmasked_plain_json`) are copied and encoded as they
+    are: masking would copy them unchanged. Others are masked and the masked copy
+    encoded. The mapping and text are the same either way; the flag is true only
+    in the first case (see :attr:`Write.plain`).
     """
-    try:
-        text = _encode_strict(changes if type(changes) is dict else dict(changes))
-    except (TypeError, ValueError, RecursionError):
-        text = None
-    if text is not None and not json_may_hold_sensitive_key(text):
-        return MappingProxyType(dict(changes)), text
+    if changes.__class__ is dict and unmasked_plain_json(changes):
+        try:
+            return MappingProxyType(dict(changes)), _encode_strict(changes), True
+        except (ValueError, RecursionError):  # NaN, infinity: refused below as always
+            pass
     masked = redact(changes)
-    return MappingProxyType(masked), encode_audit(masked)
+    return MappingProxyType(masked), encode_audit(masked), False
 
 
 def record_of(

@@ -29,7 +29,6 @@ from posflow.store._base import (
     check_id,
     check_text,
     masked_payload,
-    plain_json,
     record_of,
     storable,
 )
@@ -378,16 +377,17 @@ class TerminalService:
                     rows = w.rows
                     seq = base.seq + len(rows)
                     if record_row is not None:
-                        row = record_row(out, seq, payload)
+                        row, plain = record_row(out, seq, payload)
                     else:
                         row = encode_record(record_of(out, seq, payload), seq, out.reasons)
+                        plain = False  # only a store with record_row keeps plain terminals
                     after = out.terminal
                     if after.data is before.data:
                         data = w.data
                         plain = w.plain
                     else:
                         data = encode_data(after)
-                        plain = w.plain and plain_json(out._changes)
+                        plain = plain and w.plain
                 except (InvalidInput, TerminalNotFound, CorruptRecord) as exc:
                     if errors == "raise":
                         raise
@@ -641,7 +641,7 @@ def _row(tx: StoreTx, out: Outcome, seq: int, payload: Mapping[str, Any] | None)
     """The stored history row of ``out`` at ``seq`` (the store's fast path when it has one)."""
     record_row = getattr(tx, "record_row", None)
     if record_row is not None:
-        return record_row(out, seq, payload)
+        return record_row(out, seq, payload)[0]
     return tx.encode_record(record_of(out, seq, payload), seq, out.reasons)
 
 

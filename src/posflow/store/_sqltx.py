@@ -12,7 +12,6 @@ from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from posflow._history import HistoryRecord, _RecordSlots
-from posflow._mask import json_may_hold_sensitive_key
 from posflow._outcome import Outcome
 from posflow._reasons import Reason
 from posflow._terminal import Terminal
@@ -274,7 +273,10 @@ class _SQLTx:
 
     def encode_data(self, terminal: Terminal) -> object:
         """The terminal's data as JSON text."""
-        return encode_data(terminal.id, terminal.data)
+        try:
+            return _encode_strict(dict(terminal.data))
+        except (TypeError, ValueError, RecursionError):
+            return encode_data(terminal.id, terminal.data)  # raises InvalidInput
 
     def encode_record(self, record: HistoryRecord, seq: int, reasons: Sequence[Reason]) -> object:
         """A history row: the record at ``seq`` with its payload, reasons and changes as JSON."""
@@ -303,28 +305,20 @@ class _SQLTx:
 
     def record_row(
         self, out: Outcome, seq: int, payload: Mapping[str, Any] | None = None
-    ) -> tuple[Any, ...]:
+    ) -> tuple[tuple[Any, ...], bool]:
         """``encode_record(record_of(out, seq, payload), seq, out.reasons)``, cheaper.
 
-        The changes are encoded once, and masked only when their text could hold
-        a sensitive key (see :func:`~posflow.store._base.masked_changes`, inlined
-        here with :func:`~posflow.store._base.record_of`). The record is built
-        as well: it is the outcome's ``record``.
+        Also returns whether the changes are plain JSON (see ``Write.plain``).
+        The changes are encoded once, and masked only when one of their keys is
+        sensitive (see :func:`~posflow.store._base.masked_changes`; the record is
+        built here as :func:`~posflow.store._base.record_of` builds it). The
+        record is the outcome's ``record``.
         """
         raw = out._changes
-        if not raw:
-            changes: Mapping[str, Any] = _EMPTY
-            changes_text = "{}"
+        if raw:
+            changes, changes_text, plain = masked_changes(raw)
         else:
-            try:
-                changes_text = _encode_strict(raw if raw.__class__ is dict else dict(raw))
-            except (TypeError, ValueError, RecursionError):
-                changes, changes_text = masked_changes(raw)
-            else:
-                if json_may_hold_sensitive_key(changes_text):
-                    changes, changes_text = masked_changes(raw)
-                else:
-                    changes = _proxy(dict(raw))
+            changes, changes_text, plain = _EMPTY, "{}", True
         reasons = out.reasons
         prev = out.previous
         ctx = out._ctx
@@ -372,7 +366,7 @@ class _SQLTx:
             encode_reasons(reasons) if reasons else "[]",
             key,
             changes_text,
-        )
+        ), plain
 
     def save(self, writes: Sequence[Write]) -> None:  # noqa: PLR0912 - one and many, inlined
         """Update each terminal if its history length is still the one read; append history."""
