@@ -192,17 +192,28 @@ class _SQLTx:
         out: dict[str, Loaded] = {}
         lock = "" if s._sqlite else " ORDER BY id FOR UPDATE"
         recent = s._recent
-        terminal = self._terminal
         try:
             for part in chunks(sorted(ids), _IN_CHUNK):
                 where, params = s._in("id", part)
                 cur.execute(
                     f"SELECT id, state, version, seq, data FROM {T} WHERE {where}{lock}", params
                 )
-                for tid, state, version, seq, data in cur.fetchall():
-                    out[tid] = Loaded(
-                        terminal(recent, tid, state, version, seq, data), _seq(tid, seq), data
-                    )
+                for tid, state, version, stored_seq, data in cur.fetchall():
+                    # self._terminal and _seq, inlined: once per terminal of every batch
+                    seq = stored_seq
+                    kept = recent.get(tid)
+                    if (
+                        kept is None
+                        or kept[0] != seq
+                        or kept[1] != data
+                        or seq.__class__ is not int
+                        or version.__class__ is not int
+                        or (t := kept[2]).version != version
+                        or t.state != state
+                    ):
+                        t = terminal_from(tid, state, version, data)
+                        seq = _seq(tid, stored_seq)
+                    out[tid] = Loaded(t, seq, data)
         except s._dbapi.Error as exc:
             raise s._translate(exc) from exc
         return out
