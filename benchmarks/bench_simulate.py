@@ -9,8 +9,10 @@ process, each time on a different back end:
 - ``memory``: ``TerminalService`` on ``MemoryStore`` (history records, batches);
 - ``sqlite``: ``TerminalService`` on ``SQLStore`` with a SQLite file, as ``posflow simulate``.
 
-It prints events per second for each, and the ratios between them, so that the
-cost of each layer shows whatever the machine's load.
+It prints events per second for each, the CPU time each took (microseconds of
+CPU per event: what the other processes on a shared machine do not inflate as
+much as wall time), and the ratios between them, so that the cost of each layer
+shows whatever the machine's load.
 """
 
 from __future__ import annotations
@@ -52,10 +54,10 @@ class EngineOnly:
             yield out
 
 
-def timed(name: str, params: Params, service: Any) -> tuple[str, int, float]:
-    started = time.perf_counter()
+def timed(name: str, params: Params, service: Any) -> tuple[str, int, float, float]:
+    started, cpu = time.perf_counter(), time.process_time()
     tally = run_shard(params, service, Command)
-    return name, tally.events, time.perf_counter() - started
+    return name, tally.events, time.perf_counter() - started, time.process_time() - cpu
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -73,10 +75,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         store.create_schema()
         rows.append(timed("sqlite", params, TerminalService(lifecycle, store)))
         store.close()
-    rate = {name: events / seconds for name, events, seconds in rows}
+    rate = {name: events / seconds for name, events, seconds, _ in rows}
+    cpu_us = {name: cpu * 1e6 / max(events, 1) for name, events, _, cpu in rows}
     print(f"{params.terminals:,} terminals, {params.days} days, {rows[0][1]:,} events each")
-    for name, _, seconds in rows:
-        print(f"  {name:<8} {seconds:8.2f} s  {rate[name]:10,.0f} events/s")
+    for name, _, seconds, cpu in rows:
+        print(
+            f"  {name:<8} {seconds:8.2f} s  {rate[name]:10,.0f} events/s"
+            f"  {cpu:8.2f} s CPU  {cpu_us[name]:6.1f} us CPU/event"
+        )
     ratios = [
         ("memory / engine (time)", rate["engine"] / rate["memory"]),
         ("sqlite / memory (time)", rate["memory"] / rate["sqlite"]),
@@ -84,7 +90,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ]
     for label, ratio in ratios:
         print(f"  {label:<24} {ratio:5.2f}x")
-    return {"events": rows[0][1], "rate": rate, "ratios": ratios}
+    return {"events": rows[0][1], "rate": rate, "cpu_us": cpu_us, "ratios": ratios}
 
 
 if __name__ == "__main__":

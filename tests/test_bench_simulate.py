@@ -25,5 +25,6 @@ def test_it_runs_the_same_events_on_every_back_end(capsys: pytest.CaptureFixture
     assert result["events"] > 12
     assert set(result["rate"]) == {"engine", "memory", "sqlite"}
     assert all(rate > 0 for rate in result["rate"].values())
+    assert set(result["cpu_us"]) == {"engine", "memory", "sqlite"}
     out = capsys.readouterr().out
     assert "sqlite / engine (time)" in out

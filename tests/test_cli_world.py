@@ -12,10 +12,10 @@ import posflow
 from posflow.cli._agents import Agent
 from posflow.cli._plan import START, Params, Plan, sn_for, terminal_id, terminal_index
 from posflow.cli._runinfo import RunInfo
-from posflow.cli._simulate import Tally, run_shard
+from posflow.cli._simulate import Tally, run_shard, share
 from posflow.cli._world import World, natural_payload
 from posflow.errors import CorruptRecord
-from posflow.ports import OperatorCheck, Subject
+from posflow.ports import PORT_NAMES, OperatorCheck, Subject, unshielded
 from posflow.store import Command, MemoryStore, TerminalService
 
 seeds = st.integers(0, 2**40)
@@ -113,6 +113,11 @@ class TestWorld:
             "M0000007"
         )
 
+    def test_the_world_s_ports_are_posflow_s_own_and_go_unshielded(self) -> None:
+        ports = World(Params(5, 10, 3)).ports
+        for name in PORT_NAMES:
+            assert unshielded(getattr(ports, name)) is getattr(ports, name)
+
     def test_strangers_are_unknown_to_every_port(self) -> None:
         world = World(Params(5, 10, 3))
         assert world.ports.documents.documents("M0000099") == ()
@@ -164,6 +169,13 @@ class TestAgents:
         assert halves.reasons == whole.reasons
         assert halves.samples == whole.samples
         assert halves.created == whole.created == 90
+
+    def test_the_shares_of_the_fleet_are_contiguous_and_cover_it_once(self) -> None:
+        for terminals in (1, 2, 7, 90, 1001):
+            for shards in (1, 2, 3, 8):
+                parts = [share(terminals, k, shards) for k in range(shards)]
+                assert [i for part in parts for i in part] == list(range(terminals))
+                assert max(len(p) for p in parts) - min(len(p) for p in parts) <= 1
 
     def test_terminals_carry_their_merchant_id_and_what_the_merchant_resubmitted(self) -> None:
         params = Params(7, 300, 6)

@@ -84,6 +84,18 @@ class TestGuardsReadTheFile:
         expected = {**on_file, **stored, "id": "M1", **given_merchant}
         assert dict(merchant_of(t, ctx)) == expected
 
+    @pytest.mark.parametrize("record", [{"name": "x"}, {"id": "M2", "name": "x"}])
+    def test_the_terminal_s_id_wins_over_a_record_filed_without_it_or_under_another(
+        self, record: dict[str, str]
+    ) -> None:
+        class Odd:
+            def merchant(self, merchant_id: str) -> dict[str, str]:
+                return record
+
+        t = posflow.Terminal("T1", "applied", 0, {"merchant": {"id": "M1"}})
+        ctx = posflow.Context(ports=Ports(merchants=Odd()))  # type: ignore[arg-type]
+        assert dict(merchant_of(t, ctx)) == {"name": "x", "id": "M1"}
+
     def test_a_terminal_without_a_merchant_id_is_not_looked_up(self) -> None:
         class Refusing:
             def merchant(self, merchant_id: str) -> None:

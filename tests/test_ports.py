@@ -405,6 +405,24 @@ class TestPorts:
             Ports(host=Flaky()).host.reachable("T1")
         assert err.value.port == "host"
 
+    def test_a_class_marked_as_posflow_s_own_is_not_shielded_but_its_subclasses_are(self) -> None:
+        class Own:
+            _posflow_trusted = True
+
+            def reachable(self, terminal_id: str) -> bool:
+                raise TimeoutError
+
+        class Derived(Own):
+            pass
+
+        own = Own()
+        assert Ports(host=own).host is own  # type: ignore[arg-type]
+        with pytest.raises(TimeoutError):
+            Ports(host=own).host.reachable("T1")  # type: ignore[arg-type]
+        with pytest.raises(PortUnavailable) as err:
+            Ports(host=Derived()).host.reachable("T1")  # type: ignore[arg-type]
+        assert err.value.port == "host"
+
     def test_replace_swaps_one_port_and_shares_the_rest(self) -> None:
         ports = Ports()
         host = InMemoryHostLink(reachable=False)

@@ -15,7 +15,7 @@ import datetime as dt
 import hmac
 import random
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import posflow
 from posflow.cli._plan import (
@@ -142,6 +142,7 @@ class _Documents:
     """
 
     __slots__ = ("_files", "_made", "_world")
+    _posflow_trusted: ClassVar[bool] = True  # posflow's own code: no shield around it
 
     def __init__(self, world: World) -> None:
         self._world = world
@@ -202,6 +203,7 @@ class _Documents:
 
 class _Inventory:
     __slots__ = ("_recent", "_world")
+    _posflow_trusted: ClassVar[bool] = True  # posflow's own code: no shield around it
 
     def __init__(self, world: World) -> None:
         self._world = world
@@ -243,6 +245,7 @@ class _Inventory:
 
 class _Risk:
     __slots__ = ("_world",)
+    _posflow_trusted: ClassVar[bool] = True  # posflow's own code: no shield around it
 
     def __init__(self, world: World) -> None:
         self._world = world
@@ -285,6 +288,7 @@ class _Accounts:
     """Each merchant's settlement account; the value made last is kept while it still holds."""
 
     __slots__ = ("_made", "_world")
+    _posflow_trusted: ClassVar[bool] = True  # posflow's own code: no shield around it
 
     def __init__(self, world: World) -> None:
         self._world = world
@@ -309,6 +313,7 @@ class _Accounts:
 
 class _Host:
     __slots__ = ("_world",)
+    _posflow_trusted: ClassVar[bool] = True  # posflow's own code: no shield around it
 
     def __init__(self, world: World) -> None:
         self._world = world
@@ -334,6 +339,7 @@ class _Merchants:
     """
 
     __slots__ = ("_recent", "_world")
+    _posflow_trusted: ClassVar[bool] = True  # posflow's own code: no shield around it
 
     def __init__(self, world: World) -> None:
         self._world = world
@@ -355,6 +361,7 @@ class _Operators:
     """Operator ``01`` of each terminal, with the password its plan holds (never stored)."""
 
     __slots__ = ("_world",)
+    _posflow_trusted: ClassVar[bool] = True  # posflow's own code: no shield around it
 
     def __init__(self, world: World) -> None:
         self._world = world

@@ -43,6 +43,9 @@ __all__ = [
 
 T = TypeVar("T")
 _EMPTY: Final[Mapping[str, Any]] = {}
+_MERCHANT_TYPES: Final[Mapping[str, MerchantType]] = MappingProxyType(
+    {m.value: m for m in MerchantType}
+)
 _PLAIN_MAPPINGS: Final = frozenset({dict, MappingProxyType})
 """Mapping types read without the ``isinstance`` check against the ABC (the common case)."""
 
@@ -85,7 +88,11 @@ def merchant_of(terminal: Terminal, ctx: Context) -> Mapping[str, Any]:
         on_file = ctx.ports.merchants.merchant(key)
         if on_file is not None:
             # no memo across calls: posflow keeps no global mutable state (docs/design.md)
-            stored = {**mapping_answer("merchants", on_file), **stored}
+            on_file = mapping_answer("merchants", on_file)
+            if len(stored) == 1 and on_file.get("id") == key:
+                stored = on_file  # the terminal keeps only the id the record has: nothing to merge
+            else:
+                stored = {**on_file, **stored}
     given = ctx.payload.get("merchant")
     if given is None:  # most decisions: the payload does not touch the merchant
         return stored
@@ -121,6 +128,10 @@ def merchant_type(merchant: Mapping[str, Any]) -> MerchantType:
     value = merchant.get("type")
     if value is None:
         return MerchantType.ENTERPRISE
+    if value.__class__ is str:  # the usual case: a plain lookup, no enum call
+        found = _MERCHANT_TYPES.get(value)
+        if found is not None:
+            return found
     try:
         return MerchantType(value)
     except ValueError:

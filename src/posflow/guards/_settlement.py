@@ -29,6 +29,8 @@ from posflow.guards._session import batch_of
 from posflow.ports import AccountStatus, HostWindow, SettlementAccount, WindowKind
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from posflow._context import Context
     from posflow._terminal import Terminal
 
@@ -195,7 +197,11 @@ def batch_within_limits(terminal: Terminal, ctx: Context) -> tuple[Reason, ...]:
 
 def account_of(terminal: Terminal, ctx: Context) -> SettlementAccount | None:
     """The merchant's settlement account as the settlement system reports it."""
-    owner = merchant_id(merchant_of(terminal, ctx))
+    return _account(merchant_of(terminal, ctx), ctx)
+
+
+def _account(merchant: Mapping[str, Any], ctx: Context) -> SettlementAccount | None:
+    owner = merchant_id(merchant)
     return port_answer("accounts", ctx.ports.accounts.account(owner), SettlementAccount)
 
 
@@ -203,7 +209,8 @@ def account_of(terminal: Terminal, ctx: Context) -> SettlementAccount | None:
 def account_active(terminal: Terminal, ctx: Context) -> tuple[Reason, ...]:
     """The merchant's settlement account exists, is active and is the one bound."""
     g = "settlement.account_active"
-    account = account_of(terminal, ctx)
+    merchant = merchant_of(terminal, ctx)
+    account = _account(merchant, ctx)
     if account is None:
         return (ACCOUNT_MISSING.reason(guard=g),)
     number = account.account_number
@@ -211,9 +218,7 @@ def account_active(terminal: Terminal, ctx: Context) -> tuple[Reason, ...]:
         return (ACCOUNT_FROZEN.reason(guard=g, account_number=number),)
     if account.status is AccountStatus.CLOSED:
         return (ACCOUNT_CLOSED.reason(guard=g, account_number=number),)
-    bound = optional_text(
-        merchant_of(terminal, ctx), "settlement_account", "data.merchant.settlement_account"
-    )
+    bound = optional_text(merchant, "settlement_account", "data.merchant.settlement_account")
     if bound is not None and bound != number:
         return (
             ACCOUNT_MISMATCH.reason(guard=g, account_number=number, bound_account_number=bound),

@@ -43,6 +43,19 @@ _TRUSTED: Final[frozenset[type]] = frozenset(
     }
 )
 
+_TRUST_MARK: Final = "_posflow_trusted"
+"""A class attribute by which posflow's own code marks a port class as not needing the shield.
+
+Read from the class's own namespace, so that a subclass (which may override any
+method) is shielded again, like a subclass of an in-memory port.
+"""
+
+
+def _trusted(port: object) -> bool:
+    """Whether ``port`` is one of posflow's own, whose failures are bugs to surface as they are."""
+    kind = type(port)
+    return kind in _TRUSTED or kind.__dict__.get(_TRUST_MARK) is True
+
 
 def _calling(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
@@ -98,10 +111,11 @@ class _Shielded:
 def shield(name: str, port: Any) -> Any:
     """Wrap ``port`` so that a failure in it is reported as ``PortUnavailable(name)``.
 
-    posflow's own in-memory ports are trusted and returned as they are (their
-    subclasses are wrapped), as are values that are not objects with methods.
+    posflow's own ports are trusted and returned as they are: the in-memory ones
+    and the simulated world's (their subclasses are wrapped), as are values that
+    are not objects with methods.
     """
-    if type(port) in _TRUSTED or isinstance(port, _Shielded):
+    if _trusted(port) or isinstance(port, _Shielded):
         return port
     if port is None or isinstance(port, str | bytes | int | float | bool | Mapping):
         return port
@@ -156,15 +170,14 @@ class Ports:
     extra: Mapping[str, Any] = attrs.field(default=_NO_EXTRA, converter=_extra)
 
     def __attrs_post_init__(self) -> None:
-        trusted = _TRUSTED
         if (
-            type(self.documents) in trusted
-            and type(self.inventory) in trusted
-            and type(self.risk) in trusted
-            and type(self.accounts) in trusted
-            and type(self.host) in trusted
-            and type(self.operators) in trusted
-            and type(self.merchants) in trusted
+            _trusted(self.documents)
+            and _trusted(self.inventory)
+            and _trusted(self.risk)
+            and _trusted(self.accounts)
+            and _trusted(self.host)
+            and _trusted(self.operators)
+            and _trusted(self.merchants)
         ):
             return
         for name in PORT_NAMES:
