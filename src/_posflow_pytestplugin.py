@@ -65,7 +65,7 @@ def posflow_ports(request: pytest.FixtureRequest, posflow_world: World) -> Ports
     ``@pytest.mark.posflow_ports(fail=["host"], misbehave=["risk"], documents=vault)``.
     """
     from posflow.testing import PortsBuilder  # noqa: PLC0415
-    from posflow.testing._world import world_ports  # noqa: PLC0415
+    from posflow.testing._ports import world_ports  # noqa: PLC0415
 
     builder = PortsBuilder(world_ports(posflow_world))
     for mark in reversed(list(request.node.iter_markers("posflow_ports"))):

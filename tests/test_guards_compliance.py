@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import posflow
-from guard_world import MERCHANT, MODEL, SN, World, codes, run
+from guard_world import MERCHANT, MERCHANT_ID, MODEL, SN, World, codes, run
 from posflow.ports import BlacklistEntry, DeviceModel, RegionRule
 
 ID_NUMBER = MERCHANT["legal_rep_id_number"]
@@ -16,7 +16,7 @@ class TestNotBlacklisted:
         world = World()
         assert codes(world, "compliance.not_blacklisted", world.new_terminal()) == ()
 
-    @pytest.mark.parametrize("key", ["M1", MERCHANT["credit_code"]])
+    @pytest.mark.parametrize("key", [MERCHANT_ID, MERCHANT["credit_code"]])
     def test_a_merchant_listed_by_id_or_credit_code_is_refused(self, key: str) -> None:
         world = World()
         world.risk.blacklist(BlacklistEntry("merchant", key, reason="cash-out ring"))
@@ -37,7 +37,7 @@ class TestNotBlacklisted:
     def test_merchant_and_representative_both_listed_give_two_reasons(self) -> None:
         world = World()
         world.risk.blacklist(
-            BlacklistEntry("merchant", "M1"), BlacklistEntry("legal_rep", ID_NUMBER)
+            BlacklistEntry("merchant", MERCHANT_ID), BlacklistEntry("legal_rep", ID_NUMBER)
         )
         assert codes(world, "compliance.not_blacklisted", world.new_terminal()) == (
             "compliance.merchant_blacklisted",
@@ -169,7 +169,7 @@ class TestSnNotBoundElsewhere:
         world = World()
         t = world.terminal("in_stock")
         assert codes(world, "compliance.sn_not_bound_elsewhere", t) == ()
-        world.inventory.update_device(SN, merchant_id="M1")
+        world.inventory.update_device(SN, merchant_id=MERCHANT_ID)
         assert codes(world, "compliance.sn_not_bound_elsewhere", t) == ()
 
     def test_a_device_bound_to_another_merchant_is_refused(self) -> None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import posflow
 from posflow import Context, Lifecycle, State, Terminal, Transition
+from posflow._mask import is_sensitive_key, unmasked_plain_json
 from strategies import SENSITIVE_KEYS, sensitive_items
 
 EVIDENCE = posflow.reason_spec(
@@ -183,3 +184,40 @@ class TestPluralAndVariantKeys:
             "bank_accounts": ["************2233"],
             "passwords": ["******"],
         }
+
+
+_KEY_TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12)
+_PLAIN_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEY_TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+class TestUnmaskedPlainJson:
+    """``unmasked_plain_json``: ``True`` only when redact would return an equal copy."""
+
+    def test_every_sensitive_key_family_is_seen_at_any_depth(self) -> None:
+        for keys in SENSITIVE_KEYS.values():
+            for key in keys:
+                for variant in (key, key.upper(), key.replace("_", "-"), f"x_{key}_y"):
+                    if is_sensitive_key(variant):
+                        value = {"outer": [[{"inner": {variant: 1}}]]}
+                        assert not unmasked_plain_json(value), variant
+
+    def test_harmless_plain_changes_pass(self) -> None:
+        assert unmasked_plain_json({"batch": {"count": 1, "total": 1200}, "l": [[1], {"a": 2}]})
+
+    @given(value=st.dictionaries(_KEY_TEXT, _PLAIN_VALUES, max_size=4))
+    def test_true_means_redact_changes_nothing(self, value: dict[str, Any]) -> None:
+        if unmasked_plain_json(value):
+            assert posflow.redact(value) == value
+            assert json.loads(json.dumps(value)) == value
+
+    @given(key=_KEY_TEXT, depth=st.integers(0, 3))
+    def test_a_key_redact_masks_is_never_passed(self, key: str, depth: int) -> None:
+        value: Any = {key: "1234567890"}
+        for _ in range(depth):
+            value = {"wrap": [value]}
+        if posflow.redact(value) != value:
+            assert not unmasked_plain_json(value), key

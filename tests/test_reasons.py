@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 from decimal import Decimal
 
 import attrs
@@ -167,6 +168,56 @@ class TestReason:
             "message": "金额 2500.00 分超过限额 200000 分。",
             "remedy": "请拆分支付，或将限额提高到 200000 分以上。",
         }
+
+
+def _roundtrip(reason: Reason) -> Reason:
+    copy: Reason = pickle.loads(pickle.dumps(reason))  # noqa: S301 - bytes made by the test
+    return copy
+
+
+class TestPickling:
+    def test_a_reason_pickles_to_an_equal_reason_with_the_same_texts(self) -> None:
+        r = OVER_LIMIT.reason(guard="settlement.limit", amount=2500, limit=2000)
+        copy = _roundtrip(r)
+        assert copy == r
+        assert copy.spec == r.spec
+        assert (copy.retryable, copy.guard, copy.category) == (
+            False,
+            "settlement.limit",
+            r.category,
+        )
+        for lang in posflow.LANGUAGES:
+            assert copy.message(lang) == r.message(lang)
+            assert copy.remedy(lang) == r.remedy(lang)
+
+    def test_the_copy_keeps_its_evidence_read_only(self) -> None:
+        copy = _roundtrip(OVER_LIMIT.reason(amount=1))
+        with pytest.raises(TypeError):
+            copy.params["amount"] = 2  # type: ignore[index]
+
+    def test_the_exception_travels_with_the_reason(self) -> None:
+        copy = _roundtrip(OVER_LIMIT.reason(amount=1, error=ValueError("boom")))
+        assert isinstance(copy.error, ValueError)
+        assert str(copy.error) == "boom"
+
+    def test_sensitive_evidence_is_masked_before_it_is_pickled(self) -> None:
+        spec = posflow.reason_spec(
+            "session.bench_phone",
+            retryable=False,
+            en="Phone {phone}.",
+            zh_cn="电话 {phone}。",
+            remedy_en="Check it.",
+            remedy_zh_cn="请核对。",
+        )
+        data = pickle.dumps(spec.reason(phone="13812345678"))
+        assert b"13812345678" not in data
+        copy: Reason = pickle.loads(data)  # noqa: S301 - bytes made by the test
+        assert copy.params["phone"] == "138****5678"
+
+    @pytest.mark.parametrize("code", list(posflow.default_catalogue()))
+    def test_every_catalogued_reason_pickles(self, code: str) -> None:
+        r = posflow.default_catalogue()[code].reason(guard="g.x", amount=1, items=("a", "b"))
+        assert _roundtrip(r) == r
 
 
 class TestCategory:

@@ -816,7 +816,7 @@ class TestProperties:
 
 class TestDefaultLifecycle:
     def test_a_terminal_walks_its_life_with_real_refusals(self, store: Store) -> None:
-        world = World()
+        world = World(terminal_id="T1")
         svc = TerminalService(world.lifecycle, store)
         svc.create("T1", {"merchant": world.merchant})
         for event in ("review", "ship", "receive", "activate"):
@@ -838,11 +838,11 @@ class TestDefaultLifecycle:
         assert [r.event for r in history][-2:] == ["sign_in", "sign_in"]
         assert history[-2].reasons == refused.codes
         assert all("9999" not in str(dict(r.payload)) for r in history)
-        assert svc.get("T1").data["merchant"]["id"] == "M1"
+        assert svc.get("T1").data["merchant"]["id"] == world.merchant_id
         assert svc.verify_all() == []
 
     def test_settle_every_signed_in_terminal_with_drain(self, store: Store) -> None:
-        world = World()
+        world = World(terminal_id="T1")
         svc = TerminalService(world.lifecycle, store)
         svc.create("T1", {"merchant": world.merchant})
         for event in ("review", "ship", "receive", "activate", "sign_in", "record_sale"):

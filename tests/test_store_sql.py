@@ -32,6 +32,7 @@ from posflow.store import (
     Store,
     TerminalService,
     _sql,
+    _sqltx,
 )
 
 SMALL = Lifecycle(
@@ -470,3 +471,86 @@ class TestKeyLookup:
         )
         assert all(getattr(o, "duplicate", False) for o in again)
         assert svc.counts() == {"a": len(ids)}
+
+
+def _adding(value: Any) -> Lifecycle:
+    """A lifecycle whose ``add`` event sets ``data["v"]`` to ``value``, whatever it was."""
+    return Lifecycle(
+        ["a", State("z", final=True)],
+        [Transition("add", "a", "=", effect=lambda t, c: {"v": value, "n": t.data.get("n", 0) + 1}),
+         Transition("end", "a", "z")],
+        "a",
+    )  # fmt: skip
+
+
+class TestLoadedTerminalReuse:
+    """A batch reuses the terminal the previous batch saved, only while its row is unchanged."""
+
+    def test_the_next_batch_starts_from_the_saved_terminal_itself(
+        self, sql_store: SQLStore
+    ) -> None:
+        svc = TerminalService(_adding({"k": [1, "x", None, 1.5, True]}), sql_store)
+        svc.create_many([("A", {"z": 1}), ("B", None)])
+        outs = svc.fire_many([Command(t, "add") for t in "ABAB"], batch_size=2)
+        assert outs[2].previous is outs[0].terminal  # batch 2 did not decode A's row again
+        assert outs[3].previous is outs[1].terminal
+        assert svc.get("A") == outs[2].terminal
+        assert svc.verify("A") is None
+
+    def test_data_that_reads_back_differently_is_decoded_again(self, sql_store: SQLStore) -> None:
+        svc = TerminalService(_adding(("t", 1)), sql_store)  # a tuple reads back as a list
+        svc.create_many([("A", None), ("B", None)])
+        outs = svc.fire_many([Command(t, "add") for t in "ABA"], batch_size=2)
+        assert outs[0].terminal.data["v"] == ("t", 1)
+        assert outs[2].previous is not outs[0].terminal
+        assert outs[2].previous.data["v"] == ["t", 1]  # as get() would have given it
+
+    def test_a_row_written_since_is_decoded_again(self, sql_store: SQLStore) -> None:
+        svc = TerminalService(_adding(1), sql_store)
+        svc.create_many([("A", None), ("B", None)])
+        first = svc.fire_many([Command("A", "add"), Command("B", "add")])
+        # same history length and state, other data: only the data text tells
+        _exec(sql_store, "UPDATE posflow_terminals SET data = ? WHERE id = ?", ('{"v":2}', "A"))
+        again = svc.fire_many([Command("A", "add"), Command("B", "add")])
+        assert again[0].previous is not first[0].terminal
+        assert dict(again[0].previous.data) == {"v": 2}
+        assert again[1].previous is first[1].terminal
+        svc.fire("B", "add")  # a single fire in between: B's row moved on
+        last = svc.fire_many([Command("A", "add"), Command("B", "add")])
+        assert last[1].previous.version == 3
+        assert last[1].previous is not again[1].terminal
+
+    def test_a_corrupt_version_is_still_reported(self, sql_store: SQLStore) -> None:
+        svc = TerminalService(_adding(1), sql_store)
+        svc.create_many([("A", None), ("B", None)])
+        outs = svc.fire_many([Command("A", "add"), Command("B", "add")])
+        t = outs[0].terminal
+        recent = sql_store._recent
+        assert recent["A"][2] is t
+        terminal = _sqltx._SQLTx._terminal
+        assert terminal(recent, "A", t.state, 1, 1, recent["A"][1]) is t
+        with pytest.raises(CorruptRecord):  # 1.0 == 1, but a float is no version
+            terminal(recent, "A", t.state, 1.0, 1, recent["A"][1])
+
+
+class TestPlainJson:
+    @pytest.mark.parametrize(
+        ("value", "plain"),
+        [
+            ({"a": [1, 2.5, "x", None, True, {"b": [[{"c": 1}]]}]}, True),
+            ({"a": (1, 2)}, False),
+            ({1: "a"}, False),
+            ({"a": {1: "b"}}, False),
+            ({"a": [(1,)]}, False),
+            ({"a": [[decimal.Decimal(1)]]}, False),
+            ({"a": decimal.Decimal(1)}, False),
+            ({"a": {"pin": "1"}}, False),  # plain, but masking would change it
+            ({"a": [{"phone": None}]}, False),  # would not change it, but the key is sensitive
+        ],
+    )
+    def test_only_plain_json_without_sensitive_keys_is_taken_as_is(
+        self, value: Any, plain: bool
+    ) -> None:
+        from posflow._mask import unmasked_plain_json
+
+        assert unmasked_plain_json(value) is plain

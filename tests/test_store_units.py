@@ -133,6 +133,76 @@ class TestCodec:
         assert "MemoryStore" in repr(MemoryStore())
 
 
+def _changing(changes: Any) -> Lifecycle:
+    return Lifecycle(
+        ["a", State("b", final=True)],
+        [Transition("go", "a", "=", effect=lambda t, c: changes), Transition("end", "a", "b")],
+        "a",
+    )
+
+
+class TestRecordRows:
+    """``record_row``: the SQL row ``encode_record(record_of(...))`` gives, built in one step."""
+
+    CHANGES = (  # (changes, taken as they are: plain JSON with no sensitive key)
+        ({"batch": {"count": 1, "total": 1200}}, True),
+        ({"owner": {"contact_phone": "13812345678"}, "n": 1}, False),
+        ({"list": [{"pin": "1234"}], "fine": (1, 2)}, False),
+        ({"when": dt.datetime(2026, 1, 2, tzinfo=dt.UTC)}, False),
+        ({"merchant-ID_Number": "110101199003074512"}, False),
+        ({"pinned": True, "hotel": "tel"}, True),
+        ({"caf\u00e9": {"x": [1, None]}}, True),
+        ({"t": (1,)}, False),
+        ({}, True),
+    )
+
+    @pytest.mark.parametrize(("changes", "taken"), CHANGES)
+    def test_a_row_and_record_equal_the_general_path(
+        self, tmp_path: Any, changes: Any, taken: bool
+    ) -> None:
+        lc = _changing(changes)
+        store = SQLStore(f"sqlite:///{tmp_path / 'r.db'}")
+        store.create_schema()
+        at = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+        ctx = Context({"password": "pw", "amount": 5}, actor="op", at=at)
+        t = lc.new_terminal("T1")
+        with store.transaction() as tx:
+            general = lc.fire(t, "go", ctx, idempotency_key="k")
+            expected = tx.encode_record(_base.record_of(general, 3), 3, ())
+            fast = lc.fire(t, "go", ctx, idempotency_key="k")
+            row, plain = tx.record_row(fast, 3)
+            assert row == expected
+            assert plain is taken
+        assert fast.record == general.record
+        assert fast.record.seq == 3
+        assert "13812345678" not in repr(fast.record) + repr(expected)
+        store.close()
+
+    def test_a_refusal_row_carries_its_reasons(self, tmp_path: Any) -> None:
+        store = SQLStore(f"sqlite:///{tmp_path / 'r.db'}")
+        store.create_schema()
+        out = SMALL.fire(SMALL.new_terminal("T1"), "nope", Context(at=dt.datetime(2026, 1, 1)))
+        with store.transaction() as tx:
+            row, plain = tx.record_row(out, 0)
+            assert plain
+            assert row == tx.encode_record(_base.record_of(out, 0), 0, out.reasons)
+        assert row[4] is None
+        assert "lifecycle." in row[9]
+        store.close()
+
+    def test_changes_that_are_not_json_are_refused_as_before(self) -> None:
+        with pytest.raises(InvalidInput):
+            _base.masked_changes({"x": float("nan")})
+
+    def test_harmless_changes_are_copied_not_shared(self) -> None:
+        changes = {"a": 1}
+        masked, text, plain = _base.masked_changes(changes)
+        assert plain
+        changes["a"] = 2
+        assert masked == {"a": 1}
+        assert text == '{"a":1}'
+
+
 class TestServiceEdges:
     def test_properties_and_repr(self) -> None:
         store = MemoryStore()

@@ -363,6 +363,7 @@ class TestDocstrings:
         "module",
         [
             "posflow.testing._world",
+            "posflow.testing._ports",
             "posflow.testing._service",
             "posflow.testing.strategies",
         ],

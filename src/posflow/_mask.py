@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["is_sensitive_key", "mask_value", "redact"]
+__all__ = ["is_sensitive_key", "mask_value", "redact", "unmasked_plain_json"]
 
 
 def _pattern(*words: str) -> re.Pattern[str]:
@@ -112,3 +112,43 @@ def redact(mapping: Mapping[str, Any]) -> dict[str, Any]:
         else mask_value(str(k), v)
         for k, v in mapping.items()
     }
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def unmasked_plain_json(mapping: dict[str, Any]) -> bool:
+    """Tell whether ``redact(mapping)`` would be an equal copy, and ``mapping`` is plain JSON.
+
+    True only when no key at any depth is sensitive and every value is exactly a
+    ``dict`` with ``str`` keys, ``list``, ``str``, ``int``, ``float``, ``bool`` or
+    ``None`` (what JSON decoding gives back); anything else is ``False``, even
+    when redact would not change it. Cheaper than redacting: nothing is copied.
+    """
+    kind, plain = _kind, _PLAIN
+    for k, v in mapping.items():
+        if k.__class__ is not str or kind(k) is not None:
+            return False
+        c = v.__class__
+        if c in plain:
+            continue
+        if c is dict:
+            if not unmasked_plain_json(v):
+                return False
+        elif c is not list or not _unmasked_plain_list(v):
+            return False
+    return True
+
+
+def _unmasked_plain_list(items: list[Any]) -> bool:
+    plain = _PLAIN
+    for v in items:
+        c = v.__class__
+        if c in plain:
+            continue
+        if c is dict:
+            if not unmasked_plain_json(v):
+                return False
+        elif c is not list or not _unmasked_plain_list(v):
+            return False
+    return True

@@ -147,9 +147,9 @@ class Reason:
         guard: the registered name of the guard that produced it, when known.
         error: for ``guard.error``, the exception the guard raised.
 
-    Reasons are not picklable (``params`` is a read-only mapping and ``error`` may
-    hold any exception). To pass one to another process, send ``code``,
-    ``dict(params)`` and ``retryable``, or the messages already rendered.
+    Reasons pickle (to hand them to another process), as long as ``error``, when
+    there is one, pickles too; the copy is equal to the original and renders the
+    same messages.
     """
 
     code: str
@@ -181,6 +181,14 @@ class Reason:
             return ""
         return _render(self.spec.text(lang)[1], self.params, self.guard)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # params is a read-only view, which pickle cannot copy: send a plain dict
+        return (
+            _unpickle_reason,
+            (self.code, self.category, dict(self.params), self.retryable, self.guard,
+             self.error, self.spec),
+        )  # fmt: skip
+
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         """A JSON-ready view: code, category, retryable, guard, evidence, message, remedy."""
         return {
@@ -192,6 +200,19 @@ class Reason:
             "message": self.message(lang),
             "remedy": self.remedy(lang),
         }
+
+
+def _unpickle_reason(
+    code: str,
+    category: Category,
+    params: dict[str, Any],
+    retryable: bool,
+    guard: str | None,
+    error: BaseException | None,
+    spec: ReasonSpec | None,
+) -> Reason:
+    """A pickled :class:`Reason` back (its params were masked before it was pickled)."""
+    return Reason(code, category, MappingProxyType(params), retryable, guard, error, spec)
 
 
 def _jsonable(value: Any) -> Any:

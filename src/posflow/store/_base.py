@@ -18,8 +18,8 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from posflow._catalogue import default_catalogue
-from posflow._history import HistoryRecord
-from posflow._mask import redact
+from posflow._history import HistoryRecord, _RecordSlots
+from posflow._mask import redact, unmasked_plain_json
 from posflow._outcome import Outcome
 from posflow._reasons import Category, Reason
 from posflow._terminal import Terminal
@@ -92,15 +92,28 @@ class Write:
         terminal: the terminal after every accepted event in the transaction.
         data: the encoded data when it changed, else ``None`` (the stored data stays).
         rows: the encoded history records, in order, from ``loaded.seq`` on.
+        plain: the terminal's data is exactly what reading it back would give
+            (only plain JSON types: see :func:`masked_changes`), so a store may
+            keep the terminal and hand it out again while its row is unchanged,
+            instead of decoding the row. Set by the service for stores whose
+            transaction offers ``record_row`` (the SQL store).
     """
 
-    __slots__ = ("data", "loaded", "rows", "terminal")
+    __slots__ = ("data", "loaded", "plain", "rows", "terminal")
 
-    def __init__(self, loaded: Loaded, terminal: Terminal, data: object, rows: list[Any]) -> None:
+    def __init__(
+        self,
+        loaded: Loaded,
+        terminal: Terminal,
+        data: object,
+        rows: list[Any],
+        plain: bool = False,
+    ) -> None:
         self.loaded = loaded
         self.terminal = terminal
         self.data = data
         self.rows = rows
+        self.plain = plain
 
 
 class StoreTx(Protocol):
@@ -388,34 +401,60 @@ def masked_payload(payload: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(redact(payload)) if payload else _EMPTY
 
 
-def record_of(out: Outcome, seq: int, payload: Mapping[str, Any] | None = None) -> HistoryRecord:
+def masked_changes(changes: Mapping[str, Any]) -> tuple[Mapping[str, Any], str, bool]:
+    """Non-empty changes as history keeps them (masked, read-only), as JSON text, and plain.
+
+    Changes with no sensitive key and only plain JSON values
+    (:func:`~posflow._mask.unmasked_plain_json`) are copied and encoded as they
+    are: masking would copy them unchanged. Others are masked and the masked copy
+    encoded. The mapping and text are the same either way; the flag is true only
+    in the first case (see :attr:`Write.plain`).
+    """
+    if changes.__class__ is dict and unmasked_plain_json(changes):
+        try:
+            return MappingProxyType(dict(changes)), _encode_strict(changes), True
+        except (ValueError, RecursionError):  # NaN, infinity: refused below as always
+            pass
+    masked = redact(changes)
+    return MappingProxyType(masked), encode_audit(masked), False
+
+
+def record_of(
+    out: Outcome,
+    seq: int,
+    payload: Mapping[str, Any] | None = None,
+    changes: Mapping[str, Any] | None = None,
+) -> HistoryRecord:
     """The history record of ``out`` at ``seq``: the same fields as ``out.record``, built once.
 
     ``payload`` is the already masked payload when the caller has it (a batch
-    that shares one context masks it once).
+    that shares one context masks it once); ``changes`` likewise the masked
+    changes (see :func:`masked_changes`).
     """
-    ok = not out.reasons
+    reasons = out.reasons
     prev = out.previous
     ctx = out._ctx
-    changes = out._changes
-    rec: HistoryRecord = _new(HistoryRecord)
-    _setattr(rec, "terminal_id", prev.id)
-    _setattr(rec, "seq", seq)
-    _setattr(rec, "event", out.event)
-    _setattr(rec, "from_state", prev.state)
-    _setattr(rec, "to_state", out.terminal.state if ok else None)
-    _setattr(rec, "version", out.terminal.version)
-    _setattr(rec, "actor", ctx.actor)
-    _setattr(rec, "at", out.at)
-    _setattr(rec, "payload", masked_payload(ctx.payload) if payload is None else payload)
-    _setattr(rec, "reasons", () if ok else tuple(r.code for r in out.reasons))
-    _setattr(rec, "idempotency_key", out.idempotency_key)
-    _setattr(rec, "changes", MappingProxyType(redact(changes)) if changes else _EMPTY)
+    rec: Any = _RecordSlots()
+    rec.terminal_id = prev.id
+    rec.seq = seq
+    rec.event = out.event
+    rec.from_state = prev.state
+    rec.to_state = None if reasons else out.terminal.state
+    rec.version = out.terminal.version
+    rec.actor = ctx.actor
+    rec.at = out.at
+    rec.payload = masked_payload(ctx.payload) if payload is None else payload
+    rec.reasons = tuple([r.code for r in reasons]) if reasons else ()
+    rec.idempotency_key = out.idempotency_key
+    if changes is None:
+        raw = out._changes
+        changes = MappingProxyType(redact(raw)) if raw else _EMPTY
+    rec.changes = changes
+    rec.__class__ = HistoryRecord
     out._record = rec
-    return rec
+    return rec  # type: ignore[no-any-return]
 
 
-_new = object.__new__
 _setattr = object.__setattr__
 _RECORD_FIELDS = tuple(a.name for a in HistoryRecord.__attrs_attrs__)
 

@@ -24,6 +24,7 @@ from posflow.store._base import (
     Loaded,
     Prior,
     Store,
+    StoreTx,
     Write,
     check_id,
     check_text,
@@ -190,10 +191,10 @@ class TerminalService:
             reasons = out.reasons
             if reasons and not self._record_refusals:
                 return out
-            rec = record_of(out, loaded.seq)
+            row = _row(tx, out, loaded.seq, None)
             after = out.terminal
             data = None if after.data is before.data else tx.encode_data(after)
-            tx.save([Write(loaded, after, data, [tx.encode_record(rec, loaded.seq, reasons)])])
+            tx.save([Write(loaded, after, data, [row])])
         return out
 
     # -- bulk fires ------------------------------------------------------------------------
@@ -310,26 +311,33 @@ class TerminalService:
             # ids and keys no store can hold are left out here and refused one by one below
             ids: set[str] = set()
             keyed: list[tuple[str, str]] = []
+            unkeyable = False  # a key no store can hold: the loop below checks keys again
             for c in batch:
                 tid = c.terminal_id
                 if storable(tid):
                     ids.add(tid)
                     key = c.idempotency_key
-                    if key is not None and storable(key):
-                        keyed.append((tid, key))
+                    if key is not None:
+                        if storable(key):
+                            keyed.append((tid, key))
+                        else:
+                            unkeyable = True
             loaded = tx.load_many(ids)
             pairs = {pair for pair in keyed if pair[0] in loaded}
             priors: dict[tuple[str, str], Prior] = tx.find_keys(pairs) if pairs else {}
             masks = masked_payload(shared)
             encode_record = tx.encode_record
-            # per terminal: [loaded, current terminal, encoded data or None, rows]
-            work: dict[str, list[Any]] = {}
+            encode_data = tx.encode_data
+            record_row = getattr(tx, "record_row", None)  # a store's fast path, when it has one
+            # per terminal, the write it builds up: current terminal, data, rows and
+            # plain (its data reads back exactly as it is; a SQL store's loads are)
+            work: dict[str, Write] = {}
             seen: dict[tuple[str, str], Outcome] = {}
             checked: set[str] = set()
             for command in batch:
                 try:
                     tid = command.terminal_id
-                    base = loaded.get(tid) if type(tid) is str else None
+                    base = loaded.get(tid) if tid.__class__ is str else None
                     if base is None:
                         check_id(tid)
                         raise TerminalNotFound(tid)
@@ -338,17 +346,19 @@ class TerminalService:
                         checked.add(check_text(event, "event"))
                     w = work.get(tid)
                     if w is None:
-                        w = work[tid] = [base, base.terminal, None, []]
+                        w = work[tid] = Write(base, base.terminal, None, [], True)
                     key = command.idempotency_key
                     if key is not None:
-                        check_id(key, "idempotency_key")
-                        earlier = seen.get((tid, key))
+                        if unkeyable:
+                            check_id(key, "idempotency_key")
+                        pair = (tid, key)
+                        earlier = seen.get(pair)
                         if earlier is not None:
                             results.append(_again(earlier))
                             continue
-                        prior = priors.get((tid, key))
+                        prior = priors.get(pair) if priors else None
                         if prior is not None:
-                            loaded_now = Loaded(w[1], base.seq + len(w[3]))
+                            loaded_now = Loaded(w.terminal, base.seq + len(w.rows))
                             results.append(_duplicate(loaded_now, prior, ctx))
                             continue
                     payload: Mapping[str, Any] | None = masks
@@ -359,28 +369,39 @@ class TerminalService:
                             check_text(command.actor, "actor")
                         c_ctx = self._context_for(command, ctx)
                         payload = masks if c_ctx.payload is shared else None
-                    before: Terminal = w[1]
+                    before = w.terminal
                     out = fire(before, event, c_ctx, idempotency_key=key)
                     if out.reasons and not record_refusals:
                         results.append(out)
                         continue
-                    seq = base.seq + len(w[3])
-                    row = encode_record(record_of(out, seq, payload), seq, out.reasons)
+                    rows = w.rows
+                    seq = base.seq + len(rows)
+                    if record_row is not None:
+                        row, plain = record_row(out, seq, payload)
+                    else:
+                        row = encode_record(record_of(out, seq, payload), seq, out.reasons)
+                        plain = False  # only a store with record_row keeps plain terminals
                     after = out.terminal
-                    data = w[2] if after.data is before.data else tx.encode_data(after)
+                    if after.data is before.data:
+                        data = w.data
+                        plain = w.plain
+                    else:
+                        data = encode_data(after)
+                        plain = plain and w.plain
                 except (InvalidInput, TerminalNotFound, CorruptRecord) as exc:
                     if errors == "raise":
                         raise
                     results.append(CommandFailed(command, exc))
                     continue
                 # only now, when nothing can fail any more, does the command join the batch
-                w[1] = after
-                w[2] = data
-                w[3].append(row)
+                w.terminal = after
+                w.data = data
+                w.plain = plain
+                rows.append(row)
                 if key is not None:
-                    seen[tid, key] = out
+                    seen[pair] = out
                 results.append(out)
-            writes = [Write(w[0], w[1], w[2], w[3]) for w in work.values() if w[3]]
+            writes = [w for w in work.values() if w.rows]
             if writes:
                 tx.save(writes)
         return results
@@ -498,12 +519,10 @@ class TerminalService:
                 before = loaded.terminal
                 key = prefix + before.id
                 out = fire(before, event, ctx, idempotency_key=key)
-                rec = record_of(out, loaded.seq, masks)
+                row = _row(tx, out, loaded.seq, masks)
                 after = out.terminal
                 data = None if after.data is before.data else tx.encode_data(after)
-                writes.append(
-                    Write(loaded, after, data, [tx.encode_record(rec, loaded.seq, out.reasons)])
-                )
+                writes.append(Write(loaded, after, data, [row]))
                 outs.append(out)
             if writes:
                 tx.save(writes)
@@ -616,6 +635,14 @@ def _masked_inside(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(_masked_inside(v) for v in value)
     return False
+
+
+def _row(tx: StoreTx, out: Outcome, seq: int, payload: Mapping[str, Any] | None) -> object:
+    """The stored history row of ``out`` at ``seq`` (the store's fast path when it has one)."""
+    record_row = getattr(tx, "record_row", None)
+    if record_row is not None:
+        return record_row(out, seq, payload)[0]
+    return tx.encode_record(record_of(out, seq, payload), seq, out.reasons)
 
 
 def _duplicate(loaded: Loaded, prior: Prior, ctx: Context) -> DuplicateOutcome:

@@ -138,6 +138,8 @@ class SQLStore:
             sa.event.listen(engine, "connect", _postgres_setup(schema))
         self._prepare_statements()
         self._idle: list[Any] = []
+        self._recent: dict[str, tuple[int, object, Terminal]] = {}
+        """The plain terminals the last batch committed (see ``_SQLTx._terminal``)."""
         self._keep = max(1, pool_size)
         self._broken = (self._dbapi.OperationalError, self._dbapi.InterfaceError)
         self._closer = weakref.finalize(self, _close_all, self._idle)

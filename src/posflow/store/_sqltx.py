@@ -7,11 +7,12 @@ statements the store prepared, and commits or rolls back on leaving the ``with``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
-from types import TracebackType
+from collections.abc import Collection, Mapping, Sequence
+from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any
 
-from posflow._history import HistoryRecord
+from posflow._history import HistoryRecord, _RecordSlots
+from posflow._outcome import Outcome
 from posflow._reasons import Reason
 from posflow._terminal import Terminal
 from posflow.errors import (
@@ -20,14 +21,18 @@ from posflow.errors import (
     TerminalNotFound,
 )
 from posflow.store._base import (
+    _EMPTY,
     Loaded,
     Prior,
     Write,
+    _encode_strict,
     chunks,
     decode_reasons,
     encode_audit,
     encode_data,
     encode_reasons,
+    masked_changes,
+    masked_payload,
 )
 from posflow.store._sqlconn import _rollback
 from posflow.store._sqlschema import _IN_CHUNK, T, _seq, record_from, terminal_from
@@ -36,6 +41,7 @@ if TYPE_CHECKING:
     from posflow.store._sql import SQLStore
 
 _utcnow = dt.datetime.now
+_proxy = MappingProxyType
 _UTC = dt.UTC
 
 
@@ -47,6 +53,7 @@ class _SQLTx:
         "_at_text",
         "_conn",
         "_cur",
+        "_kept",
         "_payload",
         "_payload_text",
         "_reading",
@@ -64,6 +71,8 @@ class _SQLTx:
         self._payload_text = "{}"
         self._at: object = None
         self._at_text: Any = None
+        self._kept: dict[str, tuple[int, object, Terminal]] | None = None
+        """Plain terminals this transaction saved, by id: ``(seq, data text, terminal)``."""
 
     def __enter__(self) -> _SQLTx:
         s = self._s
@@ -111,6 +120,8 @@ class _SQLTx:
                     failure = err
                     _rollback(conn)
                     raise s._translate(err) from err
+                if self._kept:
+                    s._recent = self._kept  # committed: what the next load may reuse
             else:
                 _rollback(conn)
         finally:
@@ -165,7 +176,9 @@ class _SQLTx:
         if row is None:
             raise TerminalNotFound(terminal_id)
         loaded = Loaded(
-            terminal_from(terminal_id, row[0], row[1], row[3]), _seq(terminal_id, row[2]), row[3]
+            self._terminal(s._recent, terminal_id, row[0], row[1], row[2], row[3]),
+            _seq(terminal_id, row[2]),
+            row[3],
         )
         if key is None or row[4] is None:
             return loaded, None
@@ -178,19 +191,60 @@ class _SQLTx:
         cur = self._cur
         out: dict[str, Loaded] = {}
         lock = "" if s._sqlite else " ORDER BY id FOR UPDATE"
+        recent = s._recent
         try:
             for part in chunks(sorted(ids), _IN_CHUNK):
                 where, params = s._in("id", part)
                 cur.execute(
                     f"SELECT id, state, version, seq, data FROM {T} WHERE {where}{lock}", params
                 )
-                for tid, state, version, seq, data in cur.fetchall():
-                    out[tid] = Loaded(
-                        terminal_from(tid, state, version, data), _seq(tid, seq), data
-                    )
+                for tid, state, version, stored_seq, data in cur.fetchall():
+                    # self._terminal and _seq, inlined: once per terminal of every batch
+                    seq = stored_seq
+                    kept = recent.get(tid)
+                    if (
+                        kept is None
+                        or kept[0] != seq
+                        or kept[1] != data
+                        or seq.__class__ is not int
+                        or version.__class__ is not int
+                        or (t := kept[2]).version != version
+                        or t.state != state
+                    ):
+                        t = terminal_from(tid, state, version, data)
+                        seq = _seq(tid, stored_seq)
+                    out[tid] = Loaded(t, seq, data)
         except s._dbapi.Error as exc:
             raise s._translate(exc) from exc
         return out
+
+    @staticmethod
+    def _terminal(
+        recent: dict[str, tuple[int, object, Terminal]],
+        tid: str,
+        state: Any,
+        version: Any,
+        seq: Any,
+        data: Any,
+    ) -> Terminal:
+        """The terminal of a stored row: the one last saved, when the row is still that one.
+
+        A plain terminal (see ``Write.plain``) that this store committed is
+        reused while its row holds the same history length, data text, state
+        and version: decoding the row would give an equal terminal.
+        """
+        kept = recent.get(tid)
+        if kept is not None:
+            t = kept[2]
+            if (
+                kept[0] == seq
+                and kept[1] == data
+                and t.state == state
+                and t.version == version
+                and version.__class__ is int
+            ):
+                return t
+        return terminal_from(tid, state, version, data)
 
     def find_keys(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], Prior]:
         """The attempts recorded under each ``(terminal_id, key)`` pair.
@@ -230,7 +284,10 @@ class _SQLTx:
 
     def encode_data(self, terminal: Terminal) -> object:
         """The terminal's data as JSON text."""
-        return encode_data(terminal.id, terminal.data)
+        try:
+            return _encode_strict(dict(terminal.data))
+        except (TypeError, ValueError, RecursionError):
+            return encode_data(terminal.id, terminal.data)  # raises InvalidInput
 
     def encode_record(self, record: HistoryRecord, seq: int, reasons: Sequence[Reason]) -> object:
         """A history row: the record at ``seq`` with its payload, reasons and changes as JSON."""
@@ -256,6 +313,71 @@ class _SQLTx:
             record.idempotency_key,
             encode_audit(record.changes) if record.changes else "{}",
         )
+
+    def record_row(
+        self, out: Outcome, seq: int, payload: Mapping[str, Any] | None = None
+    ) -> tuple[tuple[Any, ...], bool]:
+        """``encode_record(record_of(out, seq, payload), seq, out.reasons)``, cheaper.
+
+        Also returns whether the changes are plain JSON (see ``Write.plain``).
+        The changes are encoded once, and masked only when one of their keys is
+        sensitive (see :func:`~posflow.store._base.masked_changes`; the record is
+        built here as :func:`~posflow.store._base.record_of` builds it). The
+        record is the outcome's ``record``.
+        """
+        raw = out._changes
+        if raw:
+            changes, changes_text, plain = masked_changes(raw)
+        else:
+            changes, changes_text, plain = _EMPTY, "{}", True
+        reasons = out.reasons
+        prev = out.previous
+        ctx = out._ctx
+        if payload is None:
+            payload = masked_payload(ctx.payload)
+        if payload is not self._payload:
+            self._payload_text = encode_audit(payload)
+            self._payload = payload
+        at = out.at
+        if at is not self._at:
+            self._at_text = self._s._ts(at)
+            self._at = at
+        tid = prev.id
+        event = out.event
+        from_state = prev.state
+        to_state = None if reasons else out.terminal.state
+        version = out.terminal.version
+        actor = ctx.actor
+        key = out.idempotency_key
+        rec: Any = _RecordSlots()
+        rec.terminal_id = tid
+        rec.seq = seq
+        rec.event = event
+        rec.from_state = from_state
+        rec.to_state = to_state
+        rec.version = version
+        rec.actor = actor
+        rec.at = at
+        rec.payload = payload
+        rec.reasons = tuple([r.code for r in reasons]) if reasons else ()
+        rec.idempotency_key = key
+        rec.changes = changes
+        rec.__class__ = HistoryRecord
+        out._record = rec
+        return (
+            tid,
+            seq,
+            event,
+            from_state,
+            to_state,
+            version,
+            actor,
+            self._at_text,
+            self._payload_text,
+            encode_reasons(reasons) if reasons else "[]",
+            key,
+            changes_text,
+        ), plain
 
     def save(self, writes: Sequence[Write]) -> None:  # noqa: PLR0912 - one and many, inlined
         """Update each terminal if its history length is still the one read; append history."""
@@ -290,13 +412,19 @@ class _SQLTx:
             same: list[tuple[Any, ...]] = []
             changed: list[tuple[Any, ...]] = []
             rows: list[Any] = []
+            kept = self._kept = {}
             for w in writes:
                 t = w.terminal
                 seq = w.loaded.seq
+                after = seq + len(w.rows)
                 if w.data is None:
-                    same.append((t.state, t.version, seq + len(w.rows), now, t.id, seq))
+                    same.append((t.state, t.version, after, now, t.id, seq))
+                    if w.plain:
+                        kept[t.id] = (after, w.loaded.token, t)
                 else:
-                    changed.append((t.state, t.version, seq + len(w.rows), w.data, now, t.id, seq))
+                    changed.append((t.state, t.version, after, w.data, now, t.id, seq))
+                    if w.plain:
+                        kept[t.id] = (after, w.data, t)
                 rows.extend(w.rows)
             for stmt, params in ((s._update_same, same), (s._update_data, changed)):
                 if params:

@@ -20,16 +20,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from posflow.testing._ports import FailingPort, MisbehavingPort, PortsBuilder
 from posflow.testing._service import ServiceLike, SimpleService
-from posflow.testing._world import (
-    EPOCH,
-    HAPPY_PAYLOADS,
-    FailingPort,
-    MisbehavingPort,
-    PortsBuilder,
-    World,
-    shortest_path,
-)
+from posflow.testing._world import EPOCH, HAPPY_PAYLOADS, World, shortest_path
 
 if TYPE_CHECKING:
     from posflow.testing import strategies

@@ -17,15 +17,8 @@ from posflow._terminal import Terminal
 from posflow.errors import InvalidInput
 from posflow.policy import DocumentsByType, Limits, LimitsByType, Policy
 from posflow.ports import PORT_NAMES, Document, DocumentKind, Ports
-from posflow.testing._world import (
-    EPOCH,
-    FailingPort,
-    MisbehavingPort,
-    World,
-    destination,
-    names_of,
-    shortest_path,
-)
+from posflow.testing._ports import FailingPort, MisbehavingPort, names_of
+from posflow.testing._world import EPOCH, World, destination, shortest_path
 
 __all__ = [
     "PORT_FAULTS",
