@@ -419,17 +419,11 @@ def masked_changes(changes: Mapping[str, Any]) -> tuple[Mapping[str, Any], str, 
     return MappingProxyType(masked), encode_audit(masked), False
 
 
-def record_of(
-    out: Outcome,
-    seq: int,
-    payload: Mapping[str, Any] | None = None,
-    changes: Mapping[str, Any] | None = None,
-) -> HistoryRecord:
+def record_of(out: Outcome, seq: int, payload: Mapping[str, Any] | None = None) -> HistoryRecord:
     """The history record of ``out`` at ``seq``: the same fields as ``out.record``, built once.
 
     ``payload`` is the already masked payload when the caller has it (a batch
-    that shares one context masks it once); ``changes`` likewise the masked
-    changes (see :func:`masked_changes`).
+    that shares one context masks it once).
     """
     reasons = out.reasons
     prev = out.previous
@@ -446,10 +440,8 @@ def record_of(
     rec.payload = masked_payload(ctx.payload) if payload is None else payload
     rec.reasons = tuple([r.code for r in reasons]) if reasons else ()
     rec.idempotency_key = out.idempotency_key
-    if changes is None:
-        raw = out._changes
-        changes = MappingProxyType(redact(raw)) if raw else _EMPTY
-    rec.changes = changes
+    changes = out._changes
+    rec.changes = MappingProxyType(redact(changes)) if changes else _EMPTY
     rec.__class__ = HistoryRecord
     out._record = rec
     return rec  # type: ignore[no-any-return]
