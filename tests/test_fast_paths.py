@@ -1,15 +1,18 @@
 """The engine's shortcuts agree with the public constructors they stand in for.
 
-``fire`` builds its ``Terminal`` from bare slots, leaves ``Outcome.at`` as an
-integer clock reading until it is read, and ``Outcome.record`` / ``with_seq``
-build ``HistoryRecord`` without attrs' ``__init__``. Each is checked here against
-the slow, obvious way of making the same object.
+``fire`` calls the guards of a one- or two-guard step without a loop, builds its
+``Terminal`` from bare slots, leaves ``Outcome.at`` as an integer clock reading
+until it is read, and ``Outcome.record`` / ``with_seq`` build ``HistoryRecord``
+without attrs' ``__init__``. Each is checked here against the slow, obvious way
+of making the same object.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import gc
+import itertools
 import weakref
 from typing import Any
 
@@ -21,7 +24,7 @@ from hypothesis import strategies as st
 import posflow
 from posflow import Context, HistoryRecord, Lifecycle, State, Terminal, Transition
 from posflow._history import build_record
-from strategies import sensitive_items
+from strategies import GUARD_NAMES, OUTCOMES, POOL, sensitive_items
 
 AT = dt.datetime(2026, 5, 4, 10, 30, tzinfo=dt.UTC)
 
@@ -40,6 +43,48 @@ def _walk() -> Lifecycle:
         ],
         "a",
     )
+
+
+def _fire_agrees_with_check(outcomes: tuple[str, ...]) -> None:
+    names = GUARD_NAMES[: len(outcomes)]
+    calls: list[str] = []
+
+    def counted(name: str) -> Any:
+        def g(terminal: Terminal, ctx: Context) -> Any:
+            calls.append(name)
+            return POOL[name](terminal, ctx)
+
+        return posflow.guard(name)(g)
+
+    lc = Lifecycle(
+        ["a", State("b", final=True)],
+        [Transition("go", "a", "b", conditions=list(names))],
+        "a",
+        guards=posflow.GuardRegistry({n: counted(n) for n in names}),
+    )
+    ctx = Context({"outcomes": dict(zip(names, outcomes, strict=True))}, at=AT)
+    t = Terminal("T", "a")
+    verdict = lc.check(t, "go", ctx)
+    calls.clear()
+    outcome = lc.fire(t, "go", ctx)
+    assert calls == list(names), outcomes
+    assert outcome.reasons == verdict.reasons, outcomes
+    assert outcome.ok is verdict.allowed, outcomes
+    assert outcome.terminal.state == ("b" if verdict.allowed else "a")
+
+
+class TestTheGuardsFireCalls:
+    def test_of_up_to_two_guards_are_judged_as_check_judges_them_each_called_once(self) -> None:
+        # fire unrolls these: every combination of results, exhaustively
+        for arity in range(3):
+            for outcomes in itertools.product(OUTCOMES, repeat=arity):
+                _fire_agrees_with_check(outcomes)
+
+    @given(st.lists(st.sampled_from(OUTCOMES), min_size=3, max_size=len(GUARD_NAMES)))
+    def test_of_more_guards_are_judged_as_check_judges_them_each_called_once(
+        self, outcomes: list[str]
+    ) -> None:
+        _fire_agrees_with_check(tuple(outcomes))
 
 
 class TestTheTerminalFireMakes:
@@ -75,7 +120,7 @@ class TestTheTimeOfAnOutcome:
     @given(st.integers(0, 2**62))
     def test_is_the_system_clock_reading_floored_to_the_microsecond(self, ns: int) -> None:
         outcome = _walk().fire(Terminal("T", "b"), "end")
-        outcome._at, outcome._ns = None, ns  # as fire leaves it for the system clock
+        outcome._at = ns  # as fire leaves it for the system clock
         seconds, rest = divmod(ns, 10**9)
         expected = dt.datetime.fromtimestamp(seconds, dt.UTC) + dt.timedelta(
             microseconds=rest // 1000
@@ -90,6 +135,27 @@ class TestTheTimeOfAnOutcome:
         after = dt.datetime.now(dt.UTC)
         assert before <= outcome.at <= after
         assert outcome.record.at == outcome.at
+
+    def test_each_context_gives_its_own_time_whatever_came_before(self) -> None:
+        lc, t = _walk(), Terminal("T", "a")
+        shared = Context()
+        frozen = Context(clock=posflow.FrozenClock(AT))
+        fixed = Context(at=AT + dt.timedelta(days=1))
+        for _ in range(2):  # the second round follows a context the lifecycle remembered
+            before = dt.datetime.now(dt.UTC)
+            assert before <= lc.fire(t, "go", shared).at <= dt.datetime.now(dt.UTC)
+            assert lc.fire(t, "go", frozen).at == AT
+            assert lc.fire(t, "go", fixed).at == AT + dt.timedelta(days=1)
+            assert before <= lc.fire(t, "go").at <= dt.datetime.now(dt.UTC)
+
+    def test_a_context_with_a_payload_is_not_kept_alive(self) -> None:
+        lc = _walk()
+        ctx = Context({"phone": "13800138000"})
+        assert lc.fire(Terminal("T", "a"), "go", ctx).ok
+        ref = weakref.ref(ctx)
+        del ctx
+        gc.collect()
+        assert ref() is None
 
     def test_a_subclassed_context_is_asked_for_the_time(self) -> None:
         class Noon(Context):

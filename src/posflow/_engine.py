@@ -15,15 +15,25 @@ from posflow._reasons import Reason
 from posflow._spec import Effect, Transition
 from posflow._terminal import Terminal
 from posflow.guards import Guard, GuardRegistry, guard_name
-from posflow.guards._framework import _Composite, normalise, reasons_for_exception
+from posflow.guards._framework import GuardResult, _Composite, normalise, reasons_for_exception
 
-__all__ = ["Step", "decide", "default_context", "refused", "resolve"]
+__all__ = ["Step", "collect", "decide", "default_context", "refused", "resolve"]
 
 
 class Step:
     """One compiled (state, event) cell of the table."""
 
-    __slots__ = ("allowed", "dest", "effect", "event", "guards", "source", "transition")
+    __slots__ = (
+        "allowed",
+        "arity",
+        "calls",
+        "dest",
+        "effect",
+        "event",
+        "guards",
+        "source",
+        "transition",
+    )
 
     def __init__(
         self, transition: Transition, source: str, guards: tuple[tuple[str, Guard], ...]
@@ -33,6 +43,9 @@ class Step:
         self.source = source
         self.dest = transition.dest_from(source)
         self.guards = guards
+        # the callables alone, for fire's unrolled calls (names are needed only on refusal)
+        self.calls = tuple(g for _, g in guards)
+        self.arity = len(guards)
         self.effect: Effect | None = transition.effect
         # verdicts are immutable, so the "allowed" one is made once per cell
         self.allowed = Verdict(self.event, source, self.dest, ())
@@ -69,6 +82,25 @@ def decide(
             found = []
         found.extend(normalise(name, r))
     return () if found is None else tuple(found)
+
+
+def collect(
+    guards: tuple[tuple[str, Guard], ...], results: tuple[GuardResult, ...]
+) -> tuple[Reason, ...]:
+    """The reasons in guard results already obtained, judged exactly as :func:`decide` does.
+
+    ``Lifecycle.fire`` calls one or two guards itself and comes here only when a
+    result is not the empty tuple, so that no guard is ever called twice.
+    """
+    found: list[Reason] = []
+    for (name, _), r in zip(guards, results, strict=True):
+        if r:
+            if r is True:
+                continue
+        elif r is not False:
+            continue  # None or an empty result: the guard passed
+        found.extend(normalise(name, r))
+    return tuple(found)
 
 
 def refused(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from posflow._catalogue import NOT_ALLOWED_FROM_STATE, UNDECLARED_STATE, UNKNOWN_EVENT
 from posflow._context import Context
-from posflow._engine import Step, decide, default_context, refused, resolve
+from posflow._engine import Step, collect, decide, default_context, refused, resolve
 from posflow._history import HistoryRecord
 from posflow._outcome import Outcome, Verdict
 from posflow._reasons import Reason
@@ -27,6 +27,7 @@ __all__ = ["Lifecycle"]
 
 _new = object.__new__
 _time_ns = time.time_ns
+_PASSED = ()  # what a passing guard returns, most often: the empty tuple (one object)
 
 
 class Lifecycle:
@@ -34,7 +35,8 @@ class Lifecycle:
 
     One lifecycle serves any number of terminals and threads: it keeps no
     per-terminal objects and no mutable state (beyond a cache of the immutable
-    verdicts that refuse an event no transition leaves the state by), and
+    verdicts that refuse an event no transition leaves the state by, and the last
+    payload-free context it found reading the system clock), and
     ``check``, ``fire`` and ``available`` are pure functions of the terminal and
     the context.
 
@@ -55,6 +57,7 @@ class Lifecycle:
         "_refusals",
         "_registry",
         "_states",
+        "_system_ctx",
         "_table",
         "_transitions",
         "initial",
@@ -90,6 +93,10 @@ class Lifecycle:
         # first use (a reason costs tens of µs to build and mask, and available() asks
         # for most of them on every call), bounded by declared states x declared events
         self._refusals: dict[tuple[str, str], Verdict] = {}
+        # the last payload-free context found to read the system clock (contexts are
+        # frozen, so it still does); a caller that shares one context across events,
+        # as the Context docs suggest, skips the three checks that find it out
+        self._system_ctx: Context | None = None
 
     def _compile(self) -> dict[str, dict[str, Step]]:
         table: dict[str, dict[str, Step]] = {s.name: {} for s in self._states}
@@ -224,37 +231,63 @@ class Lifecycle:
         try:
             step = self._table[terminal.state][event]
         except KeyError:
-            reasons = self._structural(terminal.state, event).reasons
-            return refused(terminal, event, reasons, ctx, idempotency_key)
-        # engine.decide, inlined: this loop is most of what an event costs
-        found: list[Reason] | None = None
-        for name, g in step.guards:
+            found = self._structural(terminal.state, event).reasons
+            return refused(terminal, event, found, ctx, idempotency_key)
+        # the guards, as engine.decide runs them: this is most of what an event costs.
+        # One or two are called here, unrolled, so that each call site sees one guard
+        # and nothing is looped or unpacked; a result other than () (None, True, a
+        # refusal, a raised exception's reasons) is judged by engine.collect.
+        if step.arity == 2:
+            g0, g1 = step.calls
             try:
-                r = g(terminal, ctx)
+                r0 = g0(terminal, ctx)
             except Exception as exc:  # noqa: BLE001 - every guard failure becomes a refusal
-                r = reasons_for_exception(name, exc)
-            if r:
-                if r is True:
-                    continue
-            elif r is not False:
-                continue  # None or an empty result: the guard passed
-            if found is None:
-                found = []
-            found.extend(normalise(name, r))
-        if found:
-            return refused(terminal, event, tuple(found), ctx, idempotency_key)
+                r0 = reasons_for_exception(step.guards[0][0], exc)
+            try:
+                r1 = g1(terminal, ctx)
+            except Exception as exc:  # noqa: BLE001
+                r1 = reasons_for_exception(step.guards[1][0], exc)
+            if r0 is not _PASSED or r1 is not _PASSED:
+                found = collect(step.guards, (r0, r1))
+                if found:
+                    return refused(terminal, event, found, ctx, idempotency_key)
+        elif step.arity == 1:
+            try:
+                r0 = step.calls[0](terminal, ctx)
+            except Exception as exc:  # noqa: BLE001
+                r0 = reasons_for_exception(step.guards[0][0], exc)
+            if r0 is not _PASSED:
+                found = collect(step.guards, (r0,))
+                if found:
+                    return refused(terminal, event, found, ctx, idempotency_key)
+        elif step.arity:  # engine.decide, inlined
+            many: list[Reason] | None = None
+            for name, g0 in step.guards:
+                try:
+                    r0 = g0(terminal, ctx)
+                except Exception as exc:  # noqa: BLE001
+                    r0 = reasons_for_exception(name, exc)
+                if r0:
+                    if r0 is True:
+                        continue
+                elif r0 is not False:
+                    continue  # None or an empty result: the guard passed
+                if many is None:
+                    many = []
+                many.extend(normalise(name, r0))
+            if many:
+                return refused(terminal, event, tuple(many), ctx, idempotency_key)
         data = terminal.data
         changes = None
-        effect = step.effect
-        if effect is not None:
+        if step.effect is not None:
             try:
-                changes = effect(terminal, ctx)
+                changes = step.effect(terminal, ctx)
                 if changes:  # inside the try: a result that is not a mapping fails here
                     data = adopt_data({**data, **changes})
             except Exception as exc:  # noqa: BLE001 - an effect failure refuses, never half-applies
                 # the same reasons a raising guard gives: malformed input is not retryable
-                err = reasons_for_exception(f"effect:{guard_name(effect)}", exc)
-                return refused(terminal, event, err, ctx, idempotency_key)
+                found = reasons_for_exception(f"effect:{guard_name(step.effect)}", exc)
+                return refused(terminal, event, found, ctx, idempotency_key)
         # fill bare slots, then make them a Terminal (see _terminal._TerminalSlots)
         new: Any = _TerminalSlots()
         new.id = terminal.id
@@ -272,11 +305,14 @@ class Lifecycle:
         out.idempotency_key = idempotency_key
         out._changes = changes
         out._record = None
-        if ctx.__class__ is Context and ctx.at is None and ctx.clock.__class__ is SystemClock:
-            # the system clock as an integer; Outcome.at makes the datetime
-            # SystemClock.now() would have given, only when it is read
-            out._at = None
-            out._ns = _time_ns()
+        # the system clock as integer nanoseconds; Outcome.at makes the datetime
+        # SystemClock.now() would have given, only when it is read
+        if ctx is self._system_ctx:
+            out._at = _time_ns()
+        elif ctx.at is None and type(ctx) is Context and type(ctx.clock) is SystemClock:
+            if not ctx.payload:  # only these are kept: no event data held on to
+                self._system_ctx = ctx
+            out._at = _time_ns()
         else:
             out._at = ctx.now()
         return out

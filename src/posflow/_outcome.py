@@ -71,7 +71,6 @@ class Outcome:
         "_at",
         "_changes",
         "_ctx",
-        "_ns",
         "_record",
         "event",
         "idempotency_key",
@@ -90,8 +89,7 @@ class Outcome:
     """Every reason for a refusal; empty when accepted."""
     idempotency_key: str | None
     """The caller's deduplication key, if one was given."""
-    _at: dt.datetime | None  # None when fire kept the system clock's reading in _ns
-    _ns: int  # that reading (time.time_ns()); `at` converts it on first read
+    _at: dt.datetime | int  # an int: fire's reading of the system clock (time.time_ns())
 
     def __init__(
         self,
@@ -119,11 +117,11 @@ class Outcome:
     def at(self) -> dt.datetime:
         """When the event was decided (timezone-aware)."""
         at = self._at
-        if at is None:
+        if type(at) is int:
             # fire read the system clock as integer nanoseconds; this is the datetime
             # dt.datetime.now(dt.UTC) would have given then (both floor to the µs)
-            at = self._at = _EPOCH + _timedelta(0, 0, self._ns // 1000)
-        return at
+            at = self._at = _EPOCH + _timedelta(0, 0, at // 1000)
+        return at  # type: ignore[return-value]
 
     @property
     def ok(self) -> bool:
