@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import gc
 import itertools
 import weakref
 from typing import Any
@@ -135,27 +134,6 @@ class TestTheTimeOfAnOutcome:
         after = dt.datetime.now(dt.UTC)
         assert before <= outcome.at <= after
         assert outcome.record.at == outcome.at
-
-    def test_each_context_gives_its_own_time_whatever_came_before(self) -> None:
-        lc, t = _walk(), Terminal("T", "a")
-        shared = Context()
-        frozen = Context(clock=posflow.FrozenClock(AT))
-        fixed = Context(at=AT + dt.timedelta(days=1))
-        for _ in range(2):  # the second round follows a context the lifecycle remembered
-            before = dt.datetime.now(dt.UTC)
-            assert before <= lc.fire(t, "go", shared).at <= dt.datetime.now(dt.UTC)
-            assert lc.fire(t, "go", frozen).at == AT
-            assert lc.fire(t, "go", fixed).at == AT + dt.timedelta(days=1)
-            assert before <= lc.fire(t, "go").at <= dt.datetime.now(dt.UTC)
-
-    def test_a_context_with_a_payload_is_not_kept_alive(self) -> None:
-        lc = _walk()
-        ctx = Context({"phone": "13800138000"})
-        assert lc.fire(Terminal("T", "a"), "go", ctx).ok
-        ref = weakref.ref(ctx)
-        del ctx
-        gc.collect()
-        assert ref() is None
 
     def test_a_subclassed_context_is_asked_for_the_time(self) -> None:
         class Noon(Context):

@@ -35,8 +35,7 @@ class Lifecycle:
 
     One lifecycle serves any number of terminals and threads: it keeps no
     per-terminal objects and no mutable state (beyond a cache of the immutable
-    verdicts that refuse an event no transition leaves the state by, and the last
-    payload-free context it found reading the system clock), and
+    verdicts that refuse an event no transition leaves the state by), and
     ``check``, ``fire`` and ``available`` are pure functions of the terminal and
     the context.
 
@@ -57,7 +56,6 @@ class Lifecycle:
         "_refusals",
         "_registry",
         "_states",
-        "_system_ctx",
         "_table",
         "_transitions",
         "initial",
@@ -93,10 +91,6 @@ class Lifecycle:
         # first use (a reason costs tens of µs to build and mask, and available() asks
         # for most of them on every call), bounded by declared states x declared events
         self._refusals: dict[tuple[str, str], Verdict] = {}
-        # the last payload-free context found to read the system clock (contexts are
-        # frozen, so it still does); a caller that shares one context across events,
-        # as the Context docs suggest, skips the three checks that find it out
-        self._system_ctx: Context | None = None
 
     def _compile(self) -> dict[str, dict[str, Step]]:
         table: dict[str, dict[str, Step]] = {s.name: {} for s in self._states}
@@ -305,13 +299,9 @@ class Lifecycle:
         out.idempotency_key = idempotency_key
         out._changes = changes
         out._record = None
-        # the system clock as integer nanoseconds; Outcome.at makes the datetime
-        # SystemClock.now() would have given, only when it is read
-        if ctx is self._system_ctx:
-            out._at = _time_ns()
-        elif ctx.at is None and type(ctx) is Context and type(ctx.clock) is SystemClock:
-            if not ctx.payload:  # only these are kept: no event data held on to
-                self._system_ctx = ctx
+        if ctx.at is None and type(ctx) is Context and type(ctx.clock) is SystemClock:
+            # the system clock as integer nanoseconds; Outcome.at makes the datetime
+            # SystemClock.now() would have given, only when it is read
             out._at = _time_ns()
         else:
             out._at = ctx.now()
