@@ -50,7 +50,8 @@ class HistoryRecord(_RecordSlots):
     """What happened to a terminal at one step, accepted or refused.
 
     Payloads and data changes are masked when the record is made, so an audit
-    trail never holds an ID number, account, phone or password in clear.
+    trail never holds an ID number, account, phone or password in clear. Records
+    pickle (masked as they are); the copy is equal.
 
     Attributes:
         terminal_id: the terminal concerned.
@@ -104,6 +105,15 @@ class HistoryRecord(_RecordSlots):
         rec.__class__ = HistoryRecord
         return rec  # type: ignore[no-any-return]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # payload and changes are read-only views pickle cannot copy: send plain dicts
+        return (
+            _unpickle_record,
+            (self.terminal_id, self.seq, self.event, self.from_state, self.to_state,
+             self.version, self.actor, self.at, dict(self.payload), self.reasons,
+             self.idempotency_key, dict(self.changes)),
+        )  # fmt: skip
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view of the record (``at`` in ISO 8601)."""
         return {
@@ -120,6 +130,22 @@ class HistoryRecord(_RecordSlots):
             "idempotency_key": self.idempotency_key,
             "changes": dict(self.changes),
         }
+
+
+def _unpickle_record(*fields: Any) -> HistoryRecord:
+    """A pickled :class:`HistoryRecord` back (payload and changes were masked already)."""
+    rec: Any = _RecordSlots()
+    for name, value in zip(_PICKLED_FIELDS, fields, strict=True):
+        setattr(rec, name, MappingProxyType(value) if name in _VIEWS else value)
+    rec.__class__ = HistoryRecord
+    return rec  # type: ignore[no-any-return]
+
+
+_PICKLED_FIELDS = (
+    "terminal_id", "seq", "event", "from_state", "to_state", "version", "actor", "at",
+    "payload", "reasons", "idempotency_key", "changes",
+)  # fmt: skip
+_VIEWS = frozenset({"payload", "changes"})
 
 
 def build_record(

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from posflow._context import Context
 from posflow._history import HistoryRecord, build_record
 from posflow._reasons import Reason
 from posflow.errors import TransitionBlocked
 
 if TYPE_CHECKING:
-    from posflow._context import Context
     from posflow._terminal import Terminal
 
 __all__ = ["Outcome", "Verdict"]
@@ -65,6 +65,10 @@ class Outcome:
     Outcomes are read-only. A refused outcome keeps the terminal unchanged and
     carries the reasons; call :meth:`raise_for_blocked` to turn a refusal into a
     :class:`~posflow.errors.TransitionBlocked` exception.
+
+    Outcomes pickle, for handing to another process: the copy has the same
+    terminals, reasons, time and history record, but not the context the event
+    was fired in (its ports stay in this process).
     """
 
     __slots__ = (
@@ -169,6 +173,15 @@ class Outcome:
             )
         return rec
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the context (its ports may be connections) and the unmasked changes stay here:
+        # the copy carries the history record, built and masked now, in their place
+        return (
+            _unpickle_outcome,
+            (self.terminal, self.previous, self.event, self.reasons, self.at,
+             self.idempotency_key, self.record),
+        )  # fmt: skip
+
     def raise_for_blocked(self) -> Outcome:
         """Raise :class:`~posflow.errors.TransitionBlocked` if refused; return ``self`` if not."""
         if self.reasons:
@@ -195,6 +208,22 @@ class Outcome:
 
 
 _new = object.__new__
+
+
+def _unpickle_outcome(
+    terminal: Terminal,
+    previous: Terminal,
+    event: str,
+    reasons: tuple[Reason, ...],
+    at: dt.datetime,
+    idempotency_key: str | None,
+    record: HistoryRecord,
+) -> Outcome:
+    """A pickled :class:`Outcome` back, its record given (so its context is never read)."""
+    ctx = Context(record.payload, actor=record.actor)
+    return Outcome(
+        terminal, previous, event, reasons, ctx, at, idempotency_key, record.changes, record
+    )
 
 
 def decided(

@@ -51,7 +51,8 @@ class Terminal(_TerminalSlots):
     concurrency compares when a store saves it.
 
     Terminals compare by value but are not hashable (their data is a read-only
-    mapping, which is not); key dicts and sets by ``terminal.id``.
+    mapping, which is not); key dicts and sets by ``terminal.id``. They pickle,
+    for handing to another process; the copy is equal.
 
     Attributes:
         id: the terminal's id (often the merchant-facing terminal number).
@@ -68,6 +69,10 @@ class Terminal(_TerminalSlots):
     def with_data(self, **changes: Any) -> Terminal:
         """Return a copy whose data has ``changes`` merged in (state and version kept)."""
         return Terminal(self.id, self.state, self.version, {**self.data, **changes})
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the read-only data view cannot be pickled: send a plain dict, frozen again on load
+        return (Terminal, (self.id, self.state, self.version, dict(self.data)))
 
 
 def adopt_data(fresh: dict[str, Any]) -> Mapping[str, Any]:
