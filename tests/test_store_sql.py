@@ -31,7 +31,8 @@ from posflow.store import (
     SQLStore,
     Store,
     TerminalService,
-    _sql,
+    _sqlschema,
+    _sqlstmt,
     _sqltx,
 )
 
@@ -104,7 +105,9 @@ class TestSchema:
         self, sql_store: SQLStore, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         _set_version(sql_store, "0")
-        monkeypatch.setattr(_sql, "_MIGRATIONS", {0: ("CREATE TABLE posflow_marker (x INTEGER)",)})
+        monkeypatch.setattr(
+            _sqlschema, "_MIGRATIONS", {0: ("CREATE TABLE posflow_marker (x INTEGER)",)}
+        )
         other = SQLStore(sql_store.engine)
         other.upgrade_schema()
         assert other.schema_version() == SCHEMA_VERSION
@@ -462,7 +465,7 @@ class TestKeyLookup:
 
     def test_many_keys_over_several_lookup_chunks_are_all_found(self, store: Store) -> None:
         svc = TerminalService(SMALL, store)
-        ids = [f"T{i:04d}" for i in range(_sql._IN_CHUNK + 20)]
+        ids = [f"T{i:04d}" for i in range(_sqlstmt._IN_CHUNK + 20)]
         svc.create_many((tid, None) for tid in ids)
         first = svc.fire_many([Command(tid, "tick", idempotency_key=f"k-{tid}") for tid in ids])
         assert all(o.ok for o in first)

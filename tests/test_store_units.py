@@ -27,6 +27,8 @@ from posflow.store import (
     TerminalService,
     Write,
     _base,
+    _json,
+    _records,
 )
 
 SMALL = Lifecycle(
@@ -51,31 +53,31 @@ class TestCodec:
     def test_decode_refuses_what_is_not_one_json_object(self) -> None:
         for text in ("", "{", '{"a": 1} trailing', "[1, 2]", "7", None, b"{}"):
             with pytest.raises(CorruptRecord) as err:
-                _base.decode_data("T1", text)
+                _json.decode_data("T1", text)
             assert err.value.terminal_id == "T1"
-        assert dict(_base.decode_data("T1", '{"a": [1, "\\u0000"]}  ')) == {"a": [1, "\x00"]}
+        assert dict(_json.decode_data("T1", '{"a": [1, "\\u0000"]}  ')) == {"a": [1, "\x00"]}
 
     def test_encode_data_is_strict_and_audit_is_lenient(self) -> None:
         with pytest.raises(InvalidInput):
-            _base.encode_data("T1", {"x": object()})
+            _json.encode_data("T1", {"x": object()})
         loop: dict[str, Any] = {}
         loop["self"] = loop
         with pytest.raises(InvalidInput):
-            _base.encode_data("T1", loop)
+            _json.encode_data("T1", loop)
         with pytest.raises(InvalidInput):
-            _base.encode_audit(loop)
-        assert _base.encode_audit({}) == "{}"
-        assert _base.encode_audit({"m": posflow.Context().payload}) == '{"m":{}}'
-        assert _base.encode_audit({"t": dt.time(9, 30)}) == '{"t":"09:30:00"}'
-        assert _base.encode_audit({"o": object}) == '{"o":"<class \'object\'>"}'
+            _json.encode_audit(loop)
+        assert _json.encode_audit({}) == "{}"
+        assert _json.encode_audit({"m": posflow.Context().payload}) == '{"m":{}}'
+        assert _json.encode_audit({"t": dt.time(9, 30)}) == '{"t":"09:30:00"}'
+        assert _json.encode_audit({"o": object}) == '{"o":"<class \'object\'>"}'
 
     def test_reasons_round_trip_with_their_messages(self) -> None:
         world_reason = posflow.default_catalogue()["guard.refused"].reason(guard="g.x")
         custom = posflow.Reason(
             code="nocategory.thing", category=posflow.Category.GUARD, params={}, retryable=True
         )
-        text = _base.encode_reasons([world_reason, custom])
-        back = _base.decode_reasons("T1", text)
+        text = _json.encode_reasons([world_reason, custom])
+        back = _json.decode_reasons("T1", text)
         assert back[0] == world_reason
         assert back[0].message("en") == world_reason.message("en")
         assert (back[1].code, back[1].category, back[1].retryable) == (
@@ -86,7 +88,7 @@ class TestCodec:
         assert back[1].message() == "nocategory.thing"
         for bad in ("[[1]]", '{"a": 1}', "[7]", "nope"):
             with pytest.raises(CorruptRecord):
-                _base.decode_reasons("T1", bad)
+                _json.decode_reasons("T1", bad)
 
     def test_check_text_and_storable(self) -> None:
         assert _base.check_text("ok ✓", "f") == "ok ✓"
@@ -118,11 +120,11 @@ class TestCodec:
         ctx = Context({"password": "pw", "a": 1}, actor="me", at=at)
         expected = SMALL.fire(t, "go", ctx).record
         fresh = SMALL.fire(t, "go", ctx)
-        built = _base.record_of(fresh, 4)
+        built = _records.record_of(fresh, 4)
         assert built == expected.with_seq(4)
-        assert _base.with_seq(expected, 9) == expected.with_seq(9)
+        assert _records.with_seq(expected, 9) == expected.with_seq(9)
         refused = SMALL.fire(t, "nope", Context(at=at))
-        assert _base.record_of(refused, 0) == refused.record.with_seq(0)
+        assert _records.record_of(refused, 0) == refused.record.with_seq(0)
 
     def test_small_records_have_reprs(self) -> None:
         t = SMALL.new_terminal("T1")
@@ -168,7 +170,7 @@ class TestRecordRows:
         t = lc.new_terminal("T1")
         with store.transaction() as tx:
             general = lc.fire(t, "go", ctx, idempotency_key="k")
-            expected = tx.encode_record(_base.record_of(general, 3), 3, ())
+            expected = tx.encode_record(_records.record_of(general, 3), 3, ())
             fast = lc.fire(t, "go", ctx, idempotency_key="k")
             row, plain = tx.record_row(fast, 3)
             assert row == expected
@@ -185,18 +187,18 @@ class TestRecordRows:
         with store.transaction() as tx:
             row, plain = tx.record_row(out, 0)
             assert plain
-            assert row == tx.encode_record(_base.record_of(out, 0), 0, out.reasons)
+            assert row == tx.encode_record(_records.record_of(out, 0), 0, out.reasons)
         assert row[4] is None
         assert "lifecycle." in row[9]
         store.close()
 
     def test_changes_that_are_not_json_are_refused_as_before(self) -> None:
         with pytest.raises(InvalidInput):
-            _base.masked_changes({"x": float("nan")})
+            _records.masked_changes({"x": float("nan")})
 
     def test_harmless_changes_are_copied_not_shared(self) -> None:
         changes = {"a": 1}
-        masked, text, plain = _base.masked_changes(changes)
+        masked, text, plain = _records.masked_changes(changes)
         assert plain
         changes["a"] = 2
         assert masked == {"a": 1}
@@ -247,7 +249,7 @@ class TestServiceEdges:
         with pytest.raises(ConcurrencyConflict), store.transaction() as tx:  # noqa: PT012
             loaded, _ = tx.load("T1", "k")
             out = SMALL.fire(loaded.terminal, "tick", idempotency_key="k")
-            rec = _base.record_of(out, 1)
+            rec = _records.record_of(out, 1)
             svc.fire("T1", "go", idempotency_key="k")  # commits first, with the same key
             current = Loaded(store.get("T1"), loaded.seq + 1)  # the version check passes ...
             tx.save([Write(current, out.terminal, None, [tx.encode_record(rec, 1, ())])])

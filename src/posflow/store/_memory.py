@@ -11,7 +11,8 @@ from posflow._history import HistoryRecord
 from posflow._reasons import Reason
 from posflow._terminal import Terminal
 from posflow.errors import ConcurrencyConflict, TerminalExists, TerminalNotFound
-from posflow.store._base import SCHEMA_VERSION, Loaded, Prior, Write, check_id, with_seq
+from posflow.store._base import SCHEMA_VERSION, Loaded, Prior, Write, check_id
+from posflow.store._records import with_seq
 
 __all__ = ["MemoryStore"]
 

@@ -4,31 +4,29 @@ SQLAlchemy supplies URLs, drivers and the connection pool; the statements run on
 the pooled DBAPI connection itself, prepared once and reused (``executemany`` for
 batches), because per-row SQL expression overhead would cost more than the
 database work on the hot path (see ``docs/store.md``).
+
+The statements (``_sqlstmt``) and the schema methods (``_sqlschema``) are written
+in modules of their own and inherited from there.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from posflow._history import HistoryRecord
 from posflow._terminal import Terminal
 from posflow.errors import (
     ConcurrencyConflict,
-    CorruptRecord,
     InvalidInput,
     SchemaMismatch,
     StoreUnavailable,
     TerminalNotFound,
 )
-from posflow.store._base import (
-    SCHEMA_VERSION,
-    check_id,
-)
+from posflow.store._base import SCHEMA_VERSION, check_id
 from posflow.store._sqlconn import (
     _close_all,
     _close_quietly,
@@ -39,19 +37,9 @@ from posflow.store._sqlconn import (
     _rollback,
     _sqlite_setup,
 )
-from posflow.store._sqlschema import (
-    _DDL_POSTGRES,
-    _DDL_SQLITE,
-    _HCOLS,
-    _IN_CHUNK,  # noqa: F401 - tests read it here
-    _MIGRATIONS,
-    H,
-    M,
-    T,
-    _seq,
-    record_from,
-    terminal_from,
-)
+from posflow.store._sqlrows import _seq, record_from, terminal_from
+from posflow.store._sqlschema import _HCOLS, H, T, _SchemaManagement
+from posflow.store._sqlstmt import _SQLStatements
 from posflow.store._sqltx import _SQLTx
 
 __all__ = ["SQLStore"]
@@ -59,7 +47,7 @@ __all__ = ["SQLStore"]
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
-class SQLStore:
+class SQLStore(_SQLStatements, _SchemaManagement):
     """Terminals and history in SQLite or PostgreSQL.
 
     Args:
@@ -147,70 +135,6 @@ class SQLStore:
         ref = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: _forget_pool(ref))
 
-    # -- statements ----------------------------------------------------------------------
-
-    def _q(self, sql: str) -> str:
-        return sql if self._sqlite else sql.replace("?", "%s")
-
-    def _prepare_statements(self) -> None:
-        q = self._q
-        self._load = q(f"SELECT state, version, seq, data FROM {T} WHERE id = ?")
-        hc = ", ".join(f"h.{c.strip()}" for c in _HCOLS.split(","))
-        self._load_key = q(
-            f"SELECT t.state, t.version, t.seq, t.data, {hc} FROM {T} t "
-            f"LEFT JOIN {H} h ON h.terminal_id = t.id AND h.idempotency_key = ? WHERE t.id = ?"
-        )
-        self._update_data = q(
-            f"UPDATE {T} SET state = ?, version = ?, seq = ?, data = ?, updated_at = ? "
-            "WHERE id = ? AND seq = ?"
-        )
-        self._update_same = q(
-            f"UPDATE {T} SET state = ?, version = ?, seq = ?, updated_at = ? "
-            "WHERE id = ? AND seq = ?"
-        )
-        self._insert_history = q(
-            f"INSERT INTO {H} (terminal_id, seq, event, from_state, to_state, version, actor, at,"
-            " payload, reasons, idempotency_key, changes)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        )
-        self._insert_terminal = q(
-            f"INSERT INTO {T} (id, state, version, seq, data, created_at, updated_at) "
-            "VALUES (?, ?, ?, 0, ?, ?, ?)"
-        )
-        self._history_of = q(
-            f"SELECT {_HCOLS}, idempotency_key FROM {H} WHERE terminal_id = ? ORDER BY seq"
-        )
-        lock = "" if self._sqlite else " FOR UPDATE SKIP LOCKED"
-        self._claim = q(
-            f"SELECT id, state, version, seq, data FROM {T} t WHERE state = ? AND NOT EXISTS "
-            f"(SELECT 1 FROM {H} h WHERE h.terminal_id = t.id AND h.idempotency_key = ? || t.id)"
-            f" ORDER BY id LIMIT ?{lock}"
-        )
-        self._scan = q(
-            f"SELECT id, state, version, seq, data FROM {T} WHERE id > ? ORDER BY id LIMIT ?"
-        )
-
-    def _in(self, column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
-        if self._sqlite:
-            return f"{column} IN ({', '.join('?' * len(values))})", list(values)
-        return f"{column} = ANY(%s)", [list(values)]
-
-    def _pairs_query(self, pairs: Sequence[tuple[str, str]]) -> tuple[str, list[Any]]:
-        """The history rows recorded under each ``(terminal_id, key)`` of ``pairs``."""
-        hc = ", ".join(f"h.{c.strip()}" for c in _HCOLS.split(","))
-        select = f"SELECT h.terminal_id, {hc}, h.idempotency_key FROM "
-        on = f" JOIN {H} h ON h.terminal_id = v.t AND h.idempotency_key = v.k"
-        if self._sqlite:
-            values = ", ".join(["(?, ?)"] * len(pairs))
-            params: list[Any] = [x for pair in pairs for x in pair]
-            return f"WITH v(t, k) AS (VALUES {values}) {select}v{on}", params
-        ids = [p[0] for p in pairs]
-        keys = [p[1] for p in pairs]
-        return f"{select}unnest(%s::text[], %s::text[]) AS v(t, k){on}", [ids, keys]
-
-    def _ts(self, at: dt.datetime) -> Any:
-        return at.isoformat() if self._sqlite else at
-
     # -- connections and errors ----------------------------------------------------------
 
     def __repr__(self) -> str:
@@ -291,147 +215,6 @@ class SQLStore:
             raise
         finally:
             self._release(conn, failure)
-
-    # -- schema --------------------------------------------------------------------------
-
-    def _table_exists(self, cur: Any, table: str) -> bool:
-        if self._sqlite:
-            cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
-            return cur.fetchone() is not None
-        cur.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
-        row = cur.fetchone()
-        return bool(row and row[0])
-
-    def _version_in(self, cur: Any) -> int | None:
-        if not self._table_exists(cur, M):
-            return None
-        cur.execute(self._q(f"SELECT value FROM {M} WHERE key = ?"), ("schema_version",))
-        row = cur.fetchone()
-        if row is None:
-            return None
-        try:
-            return int(row[0])
-        except (TypeError, ValueError):
-            raise CorruptRecord(f"the schema version {row[0]!r} is not a number") from None
-
-    def schema_version(self) -> int | None:
-        """The schema version found in the database; ``None`` when there is no schema yet."""
-        conn = self._connect()
-        failure: BaseException | None = None
-        try:
-            cur = conn.cursor()
-            found = self._version_in(cur)
-            conn.commit()
-            return found
-        except self._dbapi.Error as exc:
-            failure = exc
-            _rollback(conn)
-            raise self._translate(exc) from exc
-        finally:
-            self._release(conn, failure)
-
-    def _ensure_schema(self) -> None:
-        if self._schema_ok:
-            return
-        found = self.schema_version()
-        if found != SCHEMA_VERSION:
-            raise SchemaMismatch(found=found, expected=SCHEMA_VERSION)
-        self._schema_ok = True
-
-    def _ddl(self, steps: Callable[[Any, int | None], None]) -> None:
-        conn = self._connect()
-        failure: BaseException | None = None
-        try:
-            cur = conn.cursor()
-            if self._sqlite:
-                cur.execute("BEGIN IMMEDIATE")
-            else:
-                # one schema change at a time, even when many processes start together
-                cur.execute("SELECT pg_advisory_xact_lock(7470501)")
-                if self._schema is not None:
-                    cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{self._schema}"')
-            steps(cur, self._version_in(cur))
-            conn.commit()
-        except self._dbapi.Error as exc:
-            failure = exc
-            _rollback(conn)
-            raise self._translate(exc) from exc
-        except BaseException:
-            _rollback(conn)
-            raise
-        finally:
-            self._release(conn, failure)
-        self._schema_ok = True
-
-    def _create(self, cur: Any) -> None:
-        for stmt in _DDL_SQLITE if self._sqlite else _DDL_POSTGRES:
-            cur.execute(stmt)
-        cur.execute(
-            self._q(f"INSERT INTO {M} (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"),
-            ("schema_version", str(SCHEMA_VERSION)),
-        )
-
-    def create_schema(self) -> None:
-        """Create the tables, indexes and version row if missing; safe to call every start.
-
-        Raises:
-            SchemaMismatch: the database holds another schema version (use
-                :meth:`upgrade_schema` for an older one).
-            StoreUnavailable: the database cannot be reached.
-        """
-
-        def steps(cur: Any, found: int | None) -> None:
-            if found is not None and found != SCHEMA_VERSION:
-                raise SchemaMismatch(found=found, expected=SCHEMA_VERSION)
-            self._create(cur)
-
-        self._ddl(steps)
-
-    def upgrade_schema(self) -> None:
-        """Bring the schema to this version: create it when absent, migrate an older one.
-
-        Raises:
-            SchemaMismatch: the schema is newer than this posflow, or no migration
-                path from its version exists.
-        """
-
-        def steps(cur: Any, found: int | None) -> None:
-            if found is None:
-                self._create(cur)
-                return
-            version = found
-            while version < SCHEMA_VERSION and version in _MIGRATIONS:
-                for stmt in _MIGRATIONS[version]:
-                    cur.execute(stmt)
-                version += 1
-            if version != SCHEMA_VERSION:
-                raise SchemaMismatch(found=found, expected=SCHEMA_VERSION)
-            cur.execute(
-                self._q(f"UPDATE {M} SET value = ? WHERE key = ?"),
-                (str(SCHEMA_VERSION), "schema_version"),
-            )
-
-        self._ddl(steps)
-
-    def drop_schema(self) -> None:
-        """Drop posflow's tables (and the PostgreSQL schema given at construction). Irreversible."""
-        conn = self._connect()
-        failure: BaseException | None = None
-        try:
-            cur = conn.cursor()
-            if self._schema is not None and not self._sqlite:
-                cur.execute(f'DROP SCHEMA IF EXISTS "{self._schema}" CASCADE')
-            else:
-                for table in (H, T, M):
-                    cur.execute(f"DROP TABLE IF EXISTS {table}")
-            conn.commit()
-        except self._dbapi.Error as exc:
-            failure = exc
-            _rollback(conn)
-            raise self._translate(exc) from exc
-        finally:
-            self._release(conn, failure)
-        self._schema_ok = False
 
     def close(self) -> None:
         """Close every connection this store holds (an in-memory SQLite database is lost)."""

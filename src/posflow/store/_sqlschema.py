@@ -1,26 +1,17 @@
-"""The SQL store's tables: names, DDL per dialect, migrations, and decoding of stored rows.
+"""The SQL store's tables: names, DDL per dialect, migrations, and the schema methods.
 
-Everything here is text or pure functions over column values, shared by the store
-(reads, schema management) and its write transaction.
+The names and DDL are text shared by the store's statements and reads; the
+schema methods (create, upgrade, check, drop) are inherited by the store.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
-from types import MappingProxyType
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from posflow._history import HistoryRecord
-from posflow._terminal import Terminal, terminal_of
-from posflow.errors import CorruptRecord
-from posflow.store._base import decode_data, decode_json
-
-_new = object.__new__
-_setattr = object.__setattr__
-
-_IN_CHUNK = 500
-"""Ids per ``IN (...)`` list (or ``ANY``/``VALUES`` batch) in one statement."""
+from posflow.errors import CorruptRecord, SchemaMismatch
+from posflow.store._base import SCHEMA_VERSION
+from posflow.store._sqlconn import _rollback
 
 T = "posflow_terminals"
 H = "posflow_history"
@@ -94,78 +85,161 @@ _DDL_POSTGRES = (
 _MIGRATIONS: dict[int, tuple[str, ...]] = {}
 
 
-def _seq(terminal_id: str, value: Any) -> int:
-    if type(value) is not int or value < 0:
-        raise CorruptRecord(
-            f"terminal {terminal_id!r}: stored history length {value!r} is invalid",
-            terminal_id=terminal_id,
+class _SchemaManagement:
+    """The schema methods of :class:`~posflow.store.SQLStore`: create, upgrade, check, drop."""
+
+    _dbapi: Any
+    _schema: str | None
+    _schema_ok: bool
+    _sqlite: bool
+
+    if TYPE_CHECKING:  # provided by SQLStore and its statements
+
+        def _connect(self) -> Any: ...
+
+        def _release(self, conn: Any, failure: BaseException | None = None) -> None: ...
+
+        def _translate(
+            self, exc: Exception, terminal_id: str | None = None, version: int = 0
+        ) -> Exception: ...
+
+        def _q(self, sql: str) -> str: ...
+
+    def _table_exists(self, cur: Any, table: str) -> bool:
+        if self._sqlite:
+            cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+            return cur.fetchone() is not None
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
+        row = cur.fetchone()
+        return bool(row and row[0])
+
+    def _version_in(self, cur: Any) -> int | None:
+        if not self._table_exists(cur, M):
+            return None
+        cur.execute(self._q(f"SELECT value FROM {M} WHERE key = ?"), ("schema_version",))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        try:
+            return int(row[0])
+        except (TypeError, ValueError):
+            raise CorruptRecord(f"the schema version {row[0]!r} is not a number") from None
+
+    def schema_version(self) -> int | None:
+        """The schema version found in the database; ``None`` when there is no schema yet."""
+        conn = self._connect()
+        failure: BaseException | None = None
+        try:
+            cur = conn.cursor()
+            found = self._version_in(cur)
+            conn.commit()
+            return found
+        except self._dbapi.Error as exc:
+            failure = exc
+            _rollback(conn)
+            raise self._translate(exc) from exc
+        finally:
+            self._release(conn, failure)
+
+    def _ensure_schema(self) -> None:
+        if self._schema_ok:
+            return
+        found = self.schema_version()
+        if found != SCHEMA_VERSION:
+            raise SchemaMismatch(found=found, expected=SCHEMA_VERSION)
+        self._schema_ok = True
+
+    def _ddl(self, steps: Callable[[Any, int | None], None]) -> None:
+        conn = self._connect()
+        failure: BaseException | None = None
+        try:
+            cur = conn.cursor()
+            if self._sqlite:
+                cur.execute("BEGIN IMMEDIATE")
+            else:
+                # one schema change at a time, even when many processes start together
+                cur.execute("SELECT pg_advisory_xact_lock(7470501)")
+                if self._schema is not None:
+                    cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{self._schema}"')
+            steps(cur, self._version_in(cur))
+            conn.commit()
+        except self._dbapi.Error as exc:
+            failure = exc
+            _rollback(conn)
+            raise self._translate(exc) from exc
+        except BaseException:
+            _rollback(conn)
+            raise
+        finally:
+            self._release(conn, failure)
+        self._schema_ok = True
+
+    def _create(self, cur: Any) -> None:
+        for stmt in _DDL_SQLITE if self._sqlite else _DDL_POSTGRES:
+            cur.execute(stmt)
+        cur.execute(
+            self._q(f"INSERT INTO {M} (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"),
+            ("schema_version", str(SCHEMA_VERSION)),
         )
-    return value
 
+    def create_schema(self) -> None:
+        """Create the tables, indexes and version row if missing; safe to call every start.
 
-def terminal_from(terminal_id: str, state: Any, version: Any, data: Any) -> Terminal:
-    """A :class:`Terminal` from stored columns, checked; ``CorruptRecord`` if they are not."""
-    if type(state) is not str or type(version) is not int or version < 0:
-        raise CorruptRecord(
-            f"terminal {terminal_id!r}: stored state {state!r} / version {version!r} is invalid",
-            terminal_id=terminal_id,
-        )
-    return terminal_of(terminal_id, state, version, decode_data(terminal_id, data))
+        Raises:
+            SchemaMismatch: the database holds another schema version (use
+                :meth:`upgrade_schema` for an older one).
+            StoreUnavailable: the database cannot be reached.
+        """
 
+        def steps(cur: Any, found: int | None) -> None:
+            if found is not None and found != SCHEMA_VERSION:
+                raise SchemaMismatch(found=found, expected=SCHEMA_VERSION)
+            self._create(cur)
 
-def _from_ts(value: Any, terminal_id: str) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value
-    try:
-        return dt.datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise CorruptRecord(
-            f"terminal {terminal_id!r}: stored time {value!r} is not a timestamp",
-            terminal_id=terminal_id,
-        ) from None
+        self._ddl(steps)
 
+    def upgrade_schema(self) -> None:
+        """Bring the schema to this version: create it when absent, migrate an older one.
 
-def record_from(terminal_id: str, r: Sequence[Any], key: str | None) -> HistoryRecord:
-    """A history record from columns in the ``_HCOLS`` order; ``CorruptRecord`` if malformed."""
-    seq, event, from_state, to_state, version, actor, at, payload, reasons, changes = r[:10]
-    if (
-        type(seq) is not int
-        or type(version) is not int
-        or type(event) is not str
-        or type(from_state) is not str
-        or (to_state is not None and type(to_state) is not str)
-        or type(actor) is not str
-    ):
-        raise CorruptRecord(
-            f"terminal {terminal_id!r}: history row {seq!r} has malformed columns",
-            terminal_id=terminal_id,
-        )
-    p = decode_json(terminal_id, "payload", payload)
-    c = decode_json(terminal_id, "changes", changes)
-    codes = decode_json(terminal_id, "reasons", reasons)
-    if type(p) is not dict or type(c) is not dict or type(codes) is not list:
-        raise CorruptRecord(
-            f"terminal {terminal_id!r}: history row {seq} holds malformed JSON",
-            terminal_id=terminal_id,
-        )
-    try:
-        codes_t = tuple(str(item[0]) for item in codes)
-    except (TypeError, IndexError):
-        raise CorruptRecord(
-            f"terminal {terminal_id!r}: history row {seq} holds malformed reasons",
-            terminal_id=terminal_id,
-        ) from None
-    rec: HistoryRecord = _new(HistoryRecord)
-    _setattr(rec, "terminal_id", terminal_id)
-    _setattr(rec, "seq", seq)
-    _setattr(rec, "event", event)
-    _setattr(rec, "from_state", from_state)
-    _setattr(rec, "to_state", to_state)
-    _setattr(rec, "version", version)
-    _setattr(rec, "actor", actor)
-    _setattr(rec, "at", _from_ts(at, terminal_id))
-    _setattr(rec, "payload", MappingProxyType(p))
-    _setattr(rec, "reasons", codes_t)
-    _setattr(rec, "idempotency_key", key)
-    _setattr(rec, "changes", MappingProxyType(c))
-    return rec
+        Raises:
+            SchemaMismatch: the schema is newer than this posflow, or no migration
+                path from its version exists.
+        """
+
+        def steps(cur: Any, found: int | None) -> None:
+            if found is None:
+                self._create(cur)
+                return
+            version = found
+            while version < SCHEMA_VERSION and version in _MIGRATIONS:
+                for stmt in _MIGRATIONS[version]:
+                    cur.execute(stmt)
+                version += 1
+            if version != SCHEMA_VERSION:
+                raise SchemaMismatch(found=found, expected=SCHEMA_VERSION)
+            cur.execute(
+                self._q(f"UPDATE {M} SET value = ? WHERE key = ?"),
+                (str(SCHEMA_VERSION), "schema_version"),
+            )
+
+        self._ddl(steps)
+
+    def drop_schema(self) -> None:
+        """Drop posflow's tables (and the PostgreSQL schema given at construction). Irreversible."""
+        conn = self._connect()
+        failure: BaseException | None = None
+        try:
+            cur = conn.cursor()
+            if self._schema is not None and not self._sqlite:
+                cur.execute(f'DROP SCHEMA IF EXISTS "{self._schema}" CASCADE')
+            else:
+                for table in (H, T, M):
+                    cur.execute(f"DROP TABLE IF EXISTS {table}")
+            conn.commit()
+        except self._dbapi.Error as exc:
+            failure = exc
+            _rollback(conn)
+            raise self._translate(exc) from exc
+        finally:
+            self._release(conn, failure)
+        self._schema_ok = False

@@ -7,58 +7,34 @@ statements the store prepared, and commits or rolls back on leaving the ``with``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
-from types import MappingProxyType, TracebackType
+from collections.abc import Collection, Sequence
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from posflow._history import HistoryRecord, _RecordSlots
-from posflow._outcome import Outcome
-from posflow._reasons import Reason
 from posflow._terminal import Terminal
 from posflow.errors import (
     ConcurrencyConflict,
     TerminalExists,
     TerminalNotFound,
 )
-from posflow.store._base import (
-    _EMPTY,
-    Loaded,
-    Prior,
-    Write,
-    _encode_strict,
-    chunks,
-    decode_reasons,
-    encode_audit,
-    encode_data,
-    encode_reasons,
-    masked_changes,
-    masked_payload,
-)
+from posflow.store._base import Loaded, Prior, Write
+from posflow.store._json import decode_reasons
 from posflow.store._sqlconn import _rollback
-from posflow.store._sqlschema import _IN_CHUNK, T, _seq, record_from, terminal_from
+from posflow.store._sqlrows import _RowEncoding, _seq, record_from, terminal_from
+from posflow.store._sqlschema import T
+from posflow.store._sqlstmt import _IN_CHUNK, chunks
 
 if TYPE_CHECKING:
     from posflow.store._sql import SQLStore
 
 _utcnow = dt.datetime.now
-_proxy = MappingProxyType
 _UTC = dt.UTC
 
 
-class _SQLTx:
+class _SQLTx(_RowEncoding):
     """One write transaction on a :class:`SQLStore`."""
 
-    __slots__ = (
-        "_at",
-        "_at_text",
-        "_conn",
-        "_cur",
-        "_kept",
-        "_payload",
-        "_payload_text",
-        "_reading",
-        "_s",
-    )
+    __slots__ = ("_conn", "_cur", "_kept", "_reading", "_s")
 
     def __init__(self, store: SQLStore) -> None:
         self._s = store
@@ -281,103 +257,6 @@ class _SQLTx:
             Loaded(terminal_from(tid, st, version, data), _seq(tid, seq), data)
             for tid, st, version, seq, data in rows
         ]
-
-    def encode_data(self, terminal: Terminal) -> object:
-        """The terminal's data as JSON text."""
-        try:
-            return _encode_strict(dict(terminal.data))
-        except (TypeError, ValueError, RecursionError):
-            return encode_data(terminal.id, terminal.data)  # raises InvalidInput
-
-    def encode_record(self, record: HistoryRecord, seq: int, reasons: Sequence[Reason]) -> object:
-        """A history row: the record at ``seq`` with its payload, reasons and changes as JSON."""
-        payload = record.payload
-        if payload is not self._payload:
-            self._payload_text = encode_audit(payload)
-            self._payload = payload
-        at = record.at
-        if at is not self._at:
-            self._at_text = self._s._ts(at)
-            self._at = at
-        return (
-            record.terminal_id,
-            seq,
-            record.event,
-            record.from_state,
-            record.to_state,
-            record.version,
-            record.actor,
-            self._at_text,
-            self._payload_text,
-            encode_reasons(reasons) if reasons else "[]",
-            record.idempotency_key,
-            encode_audit(record.changes) if record.changes else "{}",
-        )
-
-    def record_row(
-        self, out: Outcome, seq: int, payload: Mapping[str, Any] | None = None
-    ) -> tuple[tuple[Any, ...], bool]:
-        """``encode_record(record_of(out, seq, payload), seq, out.reasons)``, cheaper.
-
-        Also returns whether the changes are plain JSON (see ``Write.plain``).
-        The changes are encoded once, and masked only when one of their keys is
-        sensitive (see :func:`~posflow.store._base.masked_changes`; the record is
-        built here as :func:`~posflow.store._base.record_of` builds it). The
-        record is the outcome's ``record``.
-        """
-        raw = out._changes
-        if raw:
-            changes, changes_text, plain = masked_changes(raw)
-        else:
-            changes, changes_text, plain = _EMPTY, "{}", True
-        reasons = out.reasons
-        prev = out.previous
-        ctx = out._ctx
-        if payload is None:
-            payload = masked_payload(ctx.payload)
-        if payload is not self._payload:
-            self._payload_text = encode_audit(payload)
-            self._payload = payload
-        at = out.at
-        if at is not self._at:
-            self._at_text = self._s._ts(at)
-            self._at = at
-        tid = prev.id
-        event = out.event
-        from_state = prev.state
-        to_state = None if reasons else out.terminal.state
-        version = out.terminal.version
-        actor = ctx.actor
-        key = out.idempotency_key
-        rec: Any = _RecordSlots()
-        rec.terminal_id = tid
-        rec.seq = seq
-        rec.event = event
-        rec.from_state = from_state
-        rec.to_state = to_state
-        rec.version = version
-        rec.actor = actor
-        rec.at = at
-        rec.payload = payload
-        rec.reasons = tuple([r.code for r in reasons]) if reasons else ()
-        rec.idempotency_key = key
-        rec.changes = changes
-        rec.__class__ = HistoryRecord
-        out._record = rec
-        return (
-            tid,
-            seq,
-            event,
-            from_state,
-            to_state,
-            version,
-            actor,
-            self._at_text,
-            self._payload_text,
-            encode_reasons(reasons) if reasons else "[]",
-            key,
-            changes_text,
-        ), plain
 
     def save(self, writes: Sequence[Write]) -> None:  # noqa: PLR0912 - one and many, inlined
         """Update each terminal if its history length is still the one read; append history."""

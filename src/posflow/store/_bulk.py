@@ -1,0 +1,242 @@
+"""The bulk path of :class:`~posflow.store.TerminalService`: many commands per transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Literal, overload
+
+from posflow._context import Context
+from posflow._outcome import Outcome
+from posflow.errors import CorruptRecord, InvalidInput, TerminalNotFound
+from posflow.store._base import Loaded, Prior, Write, check_id, check_text, storable
+from posflow.store._records import masked_payload, record_of
+from posflow.store._servicebase import _duplicate, _ServiceBase
+from posflow.store._values import Command, CommandFailed, DuplicateOutcome
+
+
+class _BulkFires(_ServiceBase):
+    """``fire_many`` and ``iter_fire_many`` of :class:`~posflow.store.TerminalService`."""
+
+    __slots__ = ()
+
+    @overload
+    def iter_fire_many(
+        self,
+        commands: Iterable[Command],
+        ctx: Context | None = ...,
+        batch_size: int = ...,
+        *,
+        errors: Literal["raise"] = ...,
+    ) -> Iterator[Outcome]: ...
+
+    @overload
+    def iter_fire_many(
+        self,
+        commands: Iterable[Command],
+        ctx: Context | None = ...,
+        batch_size: int = ...,
+        *,
+        errors: Literal["return"],
+    ) -> Iterator[Outcome | CommandFailed]: ...
+
+    def iter_fire_many(
+        self,
+        commands: Iterable[Command],
+        ctx: Context | None = None,
+        batch_size: int = 500,
+        *,
+        errors: Literal["raise", "return"] = "raise",
+    ) -> Iterator[Outcome | CommandFailed]:
+        """Fire many commands, ``batch_size`` per transaction, yielding outcomes as batches commit.
+
+        Commands for one terminal are applied in the order given, each seeing the
+        result of the one before (also within a batch). Every outcome is yielded
+        only after its batch committed. A batch that loses a race is retried
+        whole under the retry policy.
+
+        Args:
+            commands: the commands (any iterable; read batch by batch).
+            ctx: the shared context (ports, clock, policy, default payload and actor).
+            batch_size: commands per transaction.
+            errors: ``"raise"`` (default): a command that cannot be applied (unknown
+                terminal, input that cannot be stored) rolls back its batch and
+                raises; earlier batches stay committed. ``"return"``: it is
+                skipped and a :class:`CommandFailed` is yielded in its place; the
+                rest of its batch commits.
+        """
+        if batch_size < 1:
+            raise InvalidInput("must be at least 1", field="batch_size")
+        if ctx is None:
+            ctx = Context()
+        batch: list[Command] = []
+        for command in commands:
+            batch.append(command)
+            if len(batch) >= batch_size:
+                yield from self._retrying(lambda b=batch: self._fire_batch(b, ctx, errors))  # type: ignore[misc]
+                batch = []
+        if batch:
+            yield from self._retrying(lambda: self._fire_batch(batch, ctx, errors))
+
+    @overload
+    def fire_many(
+        self,
+        commands: Iterable[Command],
+        ctx: Context | None = ...,
+        batch_size: int = ...,
+        *,
+        errors: Literal["raise"] = ...,
+    ) -> list[Outcome]: ...
+
+    @overload
+    def fire_many(
+        self,
+        commands: Iterable[Command],
+        ctx: Context | None = ...,
+        batch_size: int = ...,
+        *,
+        errors: Literal["return"],
+    ) -> list[Outcome | CommandFailed]: ...
+
+    def fire_many(
+        self,
+        commands: Iterable[Command],
+        ctx: Context | None = None,
+        batch_size: int = 500,
+        *,
+        errors: Literal["raise", "return"] = "raise",
+    ) -> list[Outcome] | list[Outcome | CommandFailed]:
+        """Like :meth:`iter_fire_many`, collected in a list (one entry per command, in order)."""
+        return list(self.iter_fire_many(commands, ctx, batch_size, errors=errors))
+
+    def _context_for(self, command: Command, ctx: Context) -> Context:
+        if command.payload is None and command.actor is None:
+            return ctx
+        return Context(
+            ctx.payload if command.payload is None else command.payload,
+            ctx.actor if command.actor is None else command.actor,
+            ctx.clock,
+            ctx.ports,
+            ctx.policy,
+            ctx.at,
+        )
+
+    def _fire_batch(  # noqa: PLR0912, PLR0915 - the bulk hot path, inlined on purpose
+        self, batch: Sequence[Command], ctx: Context, errors: str
+    ) -> list[Outcome | CommandFailed]:
+        results: list[Outcome | CommandFailed] = []
+        fire = self._lifecycle.fire
+        record_refusals = self._record_refusals
+        shared = ctx.payload
+        with self._store.transaction() as tx:
+            # ids and keys no store can hold are left out here and refused one by one below
+            ids: set[str] = set()
+            keyed: list[tuple[str, str]] = []
+            unkeyable = False  # a key no store can hold: the loop below checks keys again
+            for c in batch:
+                tid = c.terminal_id
+                if storable(tid):
+                    ids.add(tid)
+                    key = c.idempotency_key
+                    if key is not None:
+                        if storable(key):
+                            keyed.append((tid, key))
+                        else:
+                            unkeyable = True
+            loaded = tx.load_many(ids)
+            pairs = {pair for pair in keyed if pair[0] in loaded}
+            priors: dict[tuple[str, str], Prior] = tx.find_keys(pairs) if pairs else {}
+            masks = masked_payload(shared)
+            encode_record = tx.encode_record
+            encode_data = tx.encode_data
+            record_row = getattr(tx, "record_row", None)  # a store's fast path, when it has one
+            # per terminal, the write it builds up: current terminal, data, rows and
+            # plain (its data reads back exactly as it is; a SQL store's loads are)
+            work: dict[str, Write] = {}
+            seen: dict[tuple[str, str], Outcome] = {}
+            checked: set[str] = set()
+            for command in batch:
+                try:
+                    tid = command.terminal_id
+                    base = loaded.get(tid) if tid.__class__ is str else None
+                    if base is None:
+                        check_id(tid)
+                        raise TerminalNotFound(tid)
+                    event = command.event
+                    if event not in checked:
+                        checked.add(check_text(event, "event"))
+                    w = work.get(tid)
+                    if w is None:
+                        w = work[tid] = Write(base, base.terminal, None, [], True)
+                    key = command.idempotency_key
+                    if key is not None:
+                        if unkeyable:
+                            check_id(key, "idempotency_key")
+                        pair = (tid, key)
+                        earlier = seen.get(pair)
+                        if earlier is not None:
+                            results.append(_again(earlier))
+                            continue
+                        prior = priors.get(pair) if priors else None
+                        if prior is not None:
+                            loaded_now = Loaded(w.terminal, base.seq + len(w.rows))
+                            results.append(_duplicate(loaded_now, prior, ctx))
+                            continue
+                    payload: Mapping[str, Any] | None = masks
+                    if command.payload is None and command.actor is None:
+                        c_ctx = ctx
+                    else:
+                        if command.actor is not None:
+                            check_text(command.actor, "actor")
+                        c_ctx = self._context_for(command, ctx)
+                        payload = masks if c_ctx.payload is shared else None
+                    before = w.terminal
+                    out = fire(before, event, c_ctx, idempotency_key=key)
+                    if out.reasons and not record_refusals:
+                        results.append(out)
+                        continue
+                    rows = w.rows
+                    seq = base.seq + len(rows)
+                    if record_row is not None:
+                        row, plain = record_row(out, seq, payload)
+                    else:
+                        row = encode_record(record_of(out, seq, payload), seq, out.reasons)
+                        plain = False  # only a store with record_row keeps plain terminals
+                    after = out.terminal
+                    if after.data is before.data:
+                        data = w.data
+                        plain = w.plain
+                    else:
+                        data = encode_data(after)
+                        plain = plain and w.plain
+                except (InvalidInput, TerminalNotFound, CorruptRecord) as exc:
+                    if errors == "raise":
+                        raise
+                    results.append(CommandFailed(command, exc))
+                    continue
+                # only now, when nothing can fail any more, does the command join the batch
+                w.terminal = after
+                w.data = data
+                w.plain = plain
+                rows.append(row)
+                if key is not None:
+                    seen[pair] = out
+                results.append(out)
+            writes = [w for w in work.values() if w.rows]
+            if writes:
+                tx.save(writes)
+        return results
+
+
+def _again(out: Outcome) -> DuplicateOutcome:
+    """A second command with a key already used earlier in the same batch."""
+    return DuplicateOutcome(
+        out.terminal,
+        out.previous,
+        out.event,
+        out.reasons,
+        out._ctx,
+        out.at,
+        out.idempotency_key,
+        out._changes,
+        out.record,
+    )

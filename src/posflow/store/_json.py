@@ -1,0 +1,162 @@
+"""The JSON codec of the SQL store: terminal data, history payloads, changes and reasons.
+
+Compact ASCII JSON, written with the C encoder reused across calls and read with
+the C scanner, so that a batch spends its time in the database rather than here.
+Only JSON values are accepted in terminal data (so it reads back equal); history
+payloads and changes are encoded leniently (dates as ISO text, other objects as
+their text).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import json.scanner
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+from posflow._catalogue import default_catalogue
+from posflow._reasons import Category, Reason
+from posflow.errors import CorruptRecord, InvalidInput
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def _lenient(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=repr)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    return str(value)
+
+
+def _encoder(default: Callable[[Any], Any]) -> Callable[[Any], str]:
+    """A compact ASCII JSON encoder; the C one reused across calls when available."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is not None:
+        try:
+            c = make(None, default, json.encoder.encode_basestring_ascii, None, ":", ",",
+                     False, False, False)  # fmt: skip
+        except TypeError:  # pragma: no cover - another interpreter's private signature
+            c = None
+        if c is not None:
+            return lambda value: "".join(c(value, 0))
+    return json.JSONEncoder(  # pragma: no cover - interpreters without the C accelerator
+        separators=(",", ":"), allow_nan=False, default=default
+    ).encode
+
+
+_encode_strict = _encoder(_refuse)
+_encode_lenient = _encoder(_lenient)
+_scan: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # C
+
+
+def _decode(text: str) -> Any:
+    """``json.loads`` for the compact JSON posflow writes, without its Python wrappers."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration as stop:
+        raise ValueError(f"no JSON value at position {stop.value}") from None
+    if end != len(text) and text[end:].strip():
+        raise ValueError(f"extra text after the JSON value at position {end}")
+    return value
+
+
+def encode_data(terminal_id: str, data: Mapping[str, Any]) -> str:
+    """Terminal data as JSON text; only JSON values are accepted, so it reads back equal."""
+    try:
+        return _encode_strict(data if type(data) is dict else dict(data))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidInput(
+            f"terminal {terminal_id!r}: data must hold only JSON values "
+            f"(str, int, float, bool, None, list, dict with str keys): {exc}",
+            field="data",
+        ) from None
+
+
+def encode_audit(value: Any) -> str:
+    """A history payload or changes as JSON; dates become ISO text, other objects their text."""
+    if not value:
+        return "{}"
+    if type(value) is not dict:
+        value = dict(value)
+    try:
+        return _encode_strict(value)
+    except (TypeError, ValueError, RecursionError):
+        pass
+    try:
+        return _encode_lenient(value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidInput(f"cannot be stored as JSON: {exc}", field="payload") from None
+
+
+def encode_reasons(reasons: Sequence[Reason]) -> str:
+    """Reasons as JSON ``[[code, guard, retryable, params], ...]`` (params already masked)."""
+    return _encode_lenient([[r.code, r.guard, r.retryable, dict(r.params)] for r in reasons])
+
+
+def decode_data(terminal_id: str, text: object) -> Mapping[str, Any]:
+    """Stored terminal data back as a read-only mapping; ``CorruptRecord`` if unreadable."""
+    try:
+        value = _decode(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise CorruptRecord(
+            f"terminal {terminal_id!r}: stored data is not JSON ({exc})", terminal_id=terminal_id
+        ) from None
+    if type(value) is not dict:
+        raise CorruptRecord(
+            f"terminal {terminal_id!r}: stored data is not a JSON object", terminal_id=terminal_id
+        )
+    return MappingProxyType(value)
+
+
+def decode_json(terminal_id: str, what: str, text: object) -> Any:
+    """A JSON column of a history row; ``CorruptRecord`` if unreadable."""
+    try:
+        return _decode(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise CorruptRecord(
+            f"terminal {terminal_id!r}: stored history {what} is not JSON ({exc})",
+            terminal_id=terminal_id,
+        ) from None
+
+
+def decode_reasons(terminal_id: str, text: object) -> tuple[Reason, ...]:
+    """Stored reasons back as :class:`~posflow.Reason` objects (messages from the catalogue)."""
+    raw = decode_json(terminal_id, "reasons", text)
+    catalogue = default_catalogue()
+    out: list[Reason] = []
+    try:
+        for code, guard, retryable, params in raw:
+            spec = catalogue.get(code)
+            category = spec.category if spec is not None else _category(code)
+            out.append(
+                Reason(
+                    code=str(code),
+                    category=category,
+                    params=MappingProxyType(dict(params)),
+                    retryable=bool(retryable),
+                    guard=guard,
+                    spec=spec,
+                )
+            )
+    except (TypeError, ValueError) as exc:
+        raise CorruptRecord(
+            f"terminal {terminal_id!r}: stored history reasons are malformed ({exc})",
+            terminal_id=terminal_id,
+        ) from None
+    return tuple(out)
+
+
+def _category(code: str) -> Category:
+    try:
+        return Category(code.partition(".")[0])
+    except ValueError:
+        return Category.GUARD  # a code from a user catalogue this process does not know

@@ -1,0 +1,224 @@
+"""Stored rows of the SQL store: decoded into terminals and records, encoded from outcomes.
+
+Decoding checks every column and raises ``CorruptRecord`` for what posflow did
+not write; encoding turns a history record (or, faster, an outcome) into the
+row the transaction inserts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from posflow._history import HistoryRecord, _RecordSlots
+from posflow._outcome import Outcome
+from posflow._reasons import Reason
+from posflow._terminal import Terminal, terminal_of
+from posflow.errors import CorruptRecord
+from posflow.store._json import (
+    _encode_strict,
+    decode_data,
+    decode_json,
+    encode_audit,
+    encode_data,
+    encode_reasons,
+)
+from posflow.store._records import _EMPTY, masked_changes, masked_payload
+
+if TYPE_CHECKING:
+    from posflow.store._sql import SQLStore
+
+_new = object.__new__
+_setattr = object.__setattr__
+
+
+def _seq(terminal_id: str, value: Any) -> int:
+    if type(value) is not int or value < 0:
+        raise CorruptRecord(
+            f"terminal {terminal_id!r}: stored history length {value!r} is invalid",
+            terminal_id=terminal_id,
+        )
+    return value
+
+
+def terminal_from(terminal_id: str, state: Any, version: Any, data: Any) -> Terminal:
+    """A :class:`Terminal` from stored columns, checked; ``CorruptRecord`` if they are not."""
+    if type(state) is not str or type(version) is not int or version < 0:
+        raise CorruptRecord(
+            f"terminal {terminal_id!r}: stored state {state!r} / version {version!r} is invalid",
+            terminal_id=terminal_id,
+        )
+    return terminal_of(terminal_id, state, version, decode_data(terminal_id, data))
+
+
+def _from_ts(value: Any, terminal_id: str) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise CorruptRecord(
+            f"terminal {terminal_id!r}: stored time {value!r} is not a timestamp",
+            terminal_id=terminal_id,
+        ) from None
+
+
+def record_from(terminal_id: str, r: Sequence[Any], key: str | None) -> HistoryRecord:
+    """A history record from columns in the ``_HCOLS`` order; ``CorruptRecord`` if malformed."""
+    seq, event, from_state, to_state, version, actor, at, payload, reasons, changes = r[:10]
+    if (
+        type(seq) is not int
+        or type(version) is not int
+        or type(event) is not str
+        or type(from_state) is not str
+        or (to_state is not None and type(to_state) is not str)
+        or type(actor) is not str
+    ):
+        raise CorruptRecord(
+            f"terminal {terminal_id!r}: history row {seq!r} has malformed columns",
+            terminal_id=terminal_id,
+        )
+    p = decode_json(terminal_id, "payload", payload)
+    c = decode_json(terminal_id, "changes", changes)
+    codes = decode_json(terminal_id, "reasons", reasons)
+    if type(p) is not dict or type(c) is not dict or type(codes) is not list:
+        raise CorruptRecord(
+            f"terminal {terminal_id!r}: history row {seq} holds malformed JSON",
+            terminal_id=terminal_id,
+        )
+    try:
+        codes_t = tuple(str(item[0]) for item in codes)
+    except (TypeError, IndexError):
+        raise CorruptRecord(
+            f"terminal {terminal_id!r}: history row {seq} holds malformed reasons",
+            terminal_id=terminal_id,
+        ) from None
+    rec: HistoryRecord = _new(HistoryRecord)
+    _setattr(rec, "terminal_id", terminal_id)
+    _setattr(rec, "seq", seq)
+    _setattr(rec, "event", event)
+    _setattr(rec, "from_state", from_state)
+    _setattr(rec, "to_state", to_state)
+    _setattr(rec, "version", version)
+    _setattr(rec, "actor", actor)
+    _setattr(rec, "at", _from_ts(at, terminal_id))
+    _setattr(rec, "payload", MappingProxyType(p))
+    _setattr(rec, "reasons", codes_t)
+    _setattr(rec, "idempotency_key", key)
+    _setattr(rec, "changes", MappingProxyType(c))
+    return rec
+
+
+class _RowEncoding:
+    """The encoding half of the SQL write transaction: data, records and outcomes as rows.
+
+    A batch shares one masked payload and often one time: each is encoded once
+    and kept in the transaction's slots.
+    """
+
+    __slots__ = ("_at", "_at_text", "_payload", "_payload_text")
+
+    _at: object
+    _at_text: Any
+    _payload: object
+    _payload_text: str
+    _s: SQLStore
+
+    def encode_data(self, terminal: Terminal) -> object:
+        """The terminal's data as JSON text."""
+        try:
+            return _encode_strict(dict(terminal.data))
+        except (TypeError, ValueError, RecursionError):
+            return encode_data(terminal.id, terminal.data)  # raises InvalidInput
+
+    def encode_record(self, record: HistoryRecord, seq: int, reasons: Sequence[Reason]) -> object:
+        """A history row: the record at ``seq`` with its payload, reasons and changes as JSON."""
+        payload = record.payload
+        if payload is not self._payload:
+            self._payload_text = encode_audit(payload)
+            self._payload = payload
+        at = record.at
+        if at is not self._at:
+            self._at_text = self._s._ts(at)
+            self._at = at
+        return (
+            record.terminal_id,
+            seq,
+            record.event,
+            record.from_state,
+            record.to_state,
+            record.version,
+            record.actor,
+            self._at_text,
+            self._payload_text,
+            encode_reasons(reasons) if reasons else "[]",
+            record.idempotency_key,
+            encode_audit(record.changes) if record.changes else "{}",
+        )
+
+    def record_row(
+        self, out: Outcome, seq: int, payload: Mapping[str, Any] | None = None
+    ) -> tuple[tuple[Any, ...], bool]:
+        """``encode_record(record_of(out, seq, payload), seq, out.reasons)``, cheaper.
+
+        Also returns whether the changes are plain JSON (see ``Write.plain``).
+        The changes are encoded once, and masked only when one of their keys is
+        sensitive (see :func:`~posflow.store._records.masked_changes`; the record is
+        built here as :func:`~posflow.store._records.record_of` builds it). The
+        record is the outcome's ``record``.
+        """
+        raw = out._changes
+        if raw:
+            changes, changes_text, plain = masked_changes(raw)
+        else:
+            changes, changes_text, plain = _EMPTY, "{}", True
+        reasons = out.reasons
+        prev = out.previous
+        ctx = out._ctx
+        if payload is None:
+            payload = masked_payload(ctx.payload)
+        if payload is not self._payload:
+            self._payload_text = encode_audit(payload)
+            self._payload = payload
+        at = out.at
+        if at is not self._at:
+            self._at_text = self._s._ts(at)
+            self._at = at
+        tid = prev.id
+        event = out.event
+        from_state = prev.state
+        to_state = None if reasons else out.terminal.state
+        version = out.terminal.version
+        actor = ctx.actor
+        key = out.idempotency_key
+        rec: Any = _RecordSlots()
+        rec.terminal_id = tid
+        rec.seq = seq
+        rec.event = event
+        rec.from_state = from_state
+        rec.to_state = to_state
+        rec.version = version
+        rec.actor = actor
+        rec.at = at
+        rec.payload = payload
+        rec.reasons = tuple([r.code for r in reasons]) if reasons else ()
+        rec.idempotency_key = key
+        rec.changes = changes
+        rec.__class__ = HistoryRecord
+        out._record = rec
+        return (
+            tid,
+            seq,
+            event,
+            from_state,
+            to_state,
+            version,
+            actor,
+            self._at_text,
+            self._payload_text,
+            encode_reasons(reasons) if reasons else "[]",
+            key,
+            changes_text,
+        ), plain
