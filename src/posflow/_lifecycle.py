@@ -13,9 +13,10 @@ from posflow._engine import Step, collect, decide, default_context, refused, res
 from posflow._history import HistoryRecord
 from posflow._outcome import Outcome, Verdict
 from posflow._reasons import Reason
+from posflow._replay import replay_records
 from posflow._spec import Effect, State, Transition, find_problems
 from posflow._terminal import Terminal, _TerminalSlots, adopt_data
-from posflow.errors import InvalidDefinition, InvalidInput, ReplayError
+from posflow.errors import InvalidDefinition, InvalidInput
 from posflow.guards import Guard, GuardRegistry, guard_name, not_
 from posflow.guards._framework import normalise, reasons_for_exception
 from posflow.ports import SystemClock
@@ -326,56 +327,7 @@ class Lifecycle:
                 (wrong terminal, wrong source state, no such transition, wrong
                 destination, or a version that skips).
         """
-        state, version = self.initial, 0
-        current = dict(data or {})
-        tid = terminal_id
-        for i, rec in enumerate(records):
-            if tid is None:
-                tid = rec.terminal_id
-            elif rec.terminal_id != tid:
-                raise ReplayError(
-                    f"belongs to terminal {rec.terminal_id!r}, not {tid!r}",
-                    index=i,
-                    terminal_id=tid,
-                )
-            if rec.from_state != state:
-                raise ReplayError(
-                    f"starts from {rec.from_state!r} but the terminal was in {state!r}",
-                    index=i,
-                    terminal_id=tid,
-                )
-            if rec.to_state is None:
-                if rec.version != version:
-                    raise ReplayError(
-                        f"refusal at version {rec.version}, expected {version}",
-                        index=i,
-                        terminal_id=tid,
-                    )
-                if not rec.reasons:
-                    raise ReplayError(
-                        "a refused attempt must carry its reason codes", index=i, terminal_id=tid
-                    )
-                continue
-            step = self._table[state].get(rec.event)
-            if step is None:
-                raise ReplayError(
-                    f"no transition for {rec.event!r} from {state!r}", index=i, terminal_id=tid
-                )
-            if step.dest != rec.to_state:
-                raise ReplayError(
-                    f"{rec.event!r} from {state!r} leads to {step.dest!r}, not {rec.to_state!r}",
-                    index=i,
-                    terminal_id=tid,
-                )
-            if rec.version != version + 1:
-                raise ReplayError(
-                    f"version {rec.version} after {version}", index=i, terminal_id=tid
-                )
-            state, version = rec.to_state, rec.version
-            current.update(rec.changes)
-        if tid is None:
-            raise ReplayError("no records to replay and no terminal_id given", index=0)
-        return Terminal(tid, state, version, current)
+        return replay_records(self._table, self.initial, records, terminal_id, data)
 
     # -- loading and interop --------------------------------------------------------------
 
