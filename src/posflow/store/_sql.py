@@ -34,7 +34,6 @@ from posflow.store._sqlconn import (
     _import_sqlalchemy,
     _make_engine,
     _postgres_setup,
-    _rollback,
     _sqlite_setup,
 )
 from posflow.store._sqlrows import _seq, record_from, terminal_from
@@ -197,24 +196,8 @@ class SQLStore(_SQLStatements, _SchemaManagement):
     def _read(self, fn: Callable[[Any], Any]) -> Any:
         """Run ``fn(cursor)`` in a short read transaction."""
         self._ensure_schema()
-        conn = self._connect()
-        failure: BaseException | None = None
-        try:
-            cur = conn.cursor()
-            if self._sqlite:
-                cur.execute("BEGIN")
-            result = fn(cur)
-            conn.commit()
-            return result
-        except self._dbapi.Error as exc:
-            failure = exc
-            _rollback(conn)
-            raise self._translate(exc) from exc
-        except BaseException:
-            _rollback(conn)
-            raise
-        finally:
-            self._release(conn, failure)
+        with self._unit_of_work("BEGIN" if self._sqlite else None) as cur:
+            return fn(cur)
 
     def close(self) -> None:
         """Close every connection this store holds (an in-memory SQLite database is lost)."""

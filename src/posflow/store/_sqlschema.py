@@ -6,7 +6,8 @@ schema methods (create, upgrade, check, drop) are inherited by the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from posflow.errors import CorruptRecord, SchemaMismatch
@@ -105,6 +106,32 @@ class _SchemaManagement:
 
         def _q(self, sql: str) -> str: ...
 
+    @contextlib.contextmanager
+    def _unit_of_work(self, begin: str | None = None) -> Iterator[Any]:
+        """A cursor on a pooled connection, committed when the block ends.
+
+        Any error rolls the work back (a database error is raised as posflow's own,
+        see ``_translate``) and the connection goes back to the pool either way.
+        ``begin`` is a statement to open the transaction with (SQLite's ``BEGIN``).
+        """
+        conn = self._connect()
+        failure: BaseException | None = None
+        try:
+            cur = conn.cursor()
+            if begin is not None:
+                cur.execute(begin)
+            yield cur
+            conn.commit()
+        except self._dbapi.Error as exc:
+            failure = exc
+            _rollback(conn)
+            raise self._translate(exc) from exc
+        except BaseException:
+            _rollback(conn)
+            raise
+        finally:
+            self._release(conn, failure)
+
     def _table_exists(self, cur: Any, table: str) -> bool:
         if self._sqlite:
             cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
@@ -127,19 +154,8 @@ class _SchemaManagement:
 
     def schema_version(self) -> int | None:
         """The schema version found in the database; ``None`` when there is no schema yet."""
-        conn = self._connect()
-        failure: BaseException | None = None
-        try:
-            cur = conn.cursor()
-            found = self._version_in(cur)
-            conn.commit()
-            return found
-        except self._dbapi.Error as exc:
-            failure = exc
-            _rollback(conn)
-            raise self._translate(exc) from exc
-        finally:
-            self._release(conn, failure)
+        with self._unit_of_work() as cur:
+            return self._version_in(cur)
 
     def _ensure_schema(self) -> None:
         if self._schema_ok:
@@ -150,28 +166,13 @@ class _SchemaManagement:
         self._schema_ok = True
 
     def _ddl(self, steps: Callable[[Any, int | None], None]) -> None:
-        conn = self._connect()
-        failure: BaseException | None = None
-        try:
-            cur = conn.cursor()
-            if self._sqlite:
-                cur.execute("BEGIN IMMEDIATE")
-            else:
+        with self._unit_of_work("BEGIN IMMEDIATE" if self._sqlite else None) as cur:
+            if not self._sqlite:
                 # one schema change at a time, even when many processes start together
                 cur.execute("SELECT pg_advisory_xact_lock(7470501)")
                 if self._schema is not None:
                     cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{self._schema}"')
             steps(cur, self._version_in(cur))
-            conn.commit()
-        except self._dbapi.Error as exc:
-            failure = exc
-            _rollback(conn)
-            raise self._translate(exc) from exc
-        except BaseException:
-            _rollback(conn)
-            raise
-        finally:
-            self._release(conn, failure)
         self._schema_ok = True
 
     def _create(self, cur: Any) -> None:
@@ -226,20 +227,10 @@ class _SchemaManagement:
 
     def drop_schema(self) -> None:
         """Drop posflow's tables (and the PostgreSQL schema given at construction). Irreversible."""
-        conn = self._connect()
-        failure: BaseException | None = None
-        try:
-            cur = conn.cursor()
+        with self._unit_of_work() as cur:
             if self._schema is not None and not self._sqlite:
                 cur.execute(f'DROP SCHEMA IF EXISTS "{self._schema}" CASCADE')
             else:
                 for table in (H, T, M):
                     cur.execute(f"DROP TABLE IF EXISTS {table}")
-            conn.commit()
-        except self._dbapi.Error as exc:
-            failure = exc
-            _rollback(conn)
-            raise self._translate(exc) from exc
-        finally:
-            self._release(conn, failure)
         self._schema_ok = False
