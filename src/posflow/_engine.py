@@ -65,7 +65,8 @@ def decide(
 ) -> tuple[Reason, ...]:
     """Run every guard, in order, and collect every reason (a raising guard gives one too).
 
-    ``Lifecycle.fire`` carries an inlined copy of this loop; change both together.
+    ``Lifecycle.fire`` runs steps of one or two guards itself (judging any result other
+    than the empty tuple with :func:`collect`) and calls this for more.
     """
     found: list[Reason] | None = None
     for name, g in guards:

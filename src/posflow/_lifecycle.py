@@ -12,13 +12,12 @@ from posflow._context import Context
 from posflow._engine import Step, collect, decide, default_context, refused, resolve
 from posflow._history import HistoryRecord
 from posflow._outcome import Outcome, Verdict
-from posflow._reasons import Reason
 from posflow._replay import replay_records
 from posflow._spec import Effect, State, Transition, find_problems
 from posflow._terminal import Terminal, _TerminalSlots, adopt_data
 from posflow.errors import InvalidDefinition, InvalidInput
 from posflow.guards import Guard, GuardRegistry, guard_name, not_
-from posflow.guards._framework import normalise, reasons_for_exception
+from posflow.guards._framework import reasons_for_exception
 from posflow.ports import SystemClock
 
 if TYPE_CHECKING:
@@ -255,23 +254,10 @@ class Lifecycle:
                 found = collect(step.guards, (r0,))
                 if found:
                     return refused(terminal, event, found, ctx, idempotency_key)
-        elif step.arity:  # engine.decide, inlined
-            many: list[Reason] | None = None
-            for name, g0 in step.guards:
-                try:
-                    r0 = g0(terminal, ctx)
-                except Exception as exc:  # noqa: BLE001
-                    r0 = reasons_for_exception(name, exc)
-                if r0:
-                    if r0 is True:
-                        continue
-                elif r0 is not False:
-                    continue  # None or an empty result: the guard passed
-                if many is None:
-                    many = []
-                many.extend(normalise(name, r0))
-            if many:
-                return refused(terminal, event, tuple(many), ctx, idempotency_key)
+        elif step.arity:  # three or more guards: the engine's own loop
+            found = decide(step.guards, terminal, ctx)
+            if found:
+                return refused(terminal, event, found, ctx, idempotency_key)
         data = terminal.data
         changes = None
         if step.effect is not None:
