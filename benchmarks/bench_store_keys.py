@@ -70,7 +70,9 @@ def measure(directory: Path, depth: int, terminals: int, repeats: int) -> tuple[
     try:
         store.create_schema()
         svc = bench_store.setup(store, terminals)
-        bench_store.run_fire_many(svc, bench_store.plan(terminals * depth, terminals), 500)
+        bench_store.run_fire_many(
+            svc, bench_store.commands(bench_store.plan(terminals * depth, terminals)), 500
+        )
         pairs = [(tid, f"new-{tid}") for tid in bench_store.terminal_ids(terminals)]
         # one known pair, so that both sides must find something
         pairs[0] = (pairs[0][0], "sale-0")
