@@ -86,6 +86,7 @@ class World:
         }
         self._maintenance = _draw_days(params.seed, "maintenance", days, MAINTENANCE_RATE)
         self._plans: dict[int, Plan] = {}
+        self._today = (self.clock.now(), day_of(self.clock.now()))
         self._by_id: dict[str, Plan] = {}
         self.ports = Ports(
             documents=_Documents(self),
@@ -117,7 +118,13 @@ class World:
 
     def today(self) -> int:
         """The simulated day the clock shows."""
-        return day_of(self.clock.now())
+        now = self.clock.now()
+        known = self._today  # ports ask several times per event: the day is kept per time
+        if now is known[0]:
+            return known[1]
+        day = day_of(now)
+        self._today = (now, day)
+        return day
 
     def context(self, payload: Mapping[str, Any] | None = None) -> posflow.Context:
         """A context in this world, at the clock's time."""
@@ -263,8 +270,8 @@ class _Risk:
             index = int(key[10:17]) if key[10:17].isdigit() else None
         if index is None or not 0 <= index < self._world.params.terminals:
             return None
-        plan = self._world.plan(index)
-        if plan.blacklisted == subject.value:
+        listed = self._world.plan(index).blacklisted
+        if listed is not None and listed == subject.value:  # .value (slow) for the listed only
             return BlacklistEntry(subject, key, reason="suspected card fraud")
         return None
 

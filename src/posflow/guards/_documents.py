@@ -109,8 +109,17 @@ def _missing_and_expired(
 ) -> tuple[list[DocumentKind], list[tuple[DocumentKind, dt.date]]]:
     missing: list[DocumentKind] = []
     expired: list[tuple[DocumentKind, dt.date]] = []
+    # the file sorted by kind in one pass, instead of one pass over it per needed kind
+    # (kinds are enum members: grouped by identity, as ``d.kind is kind`` compares them)
+    by_kind: dict[int, list[Document]] = {}
+    for d in docs:
+        found = by_kind.get(id(d.kind))
+        if found is None:
+            by_kind[id(d.kind)] = [d]
+        else:
+            found.append(d)
     for kind in needed:
-        same = [d for d in docs if d.kind is kind]
+        same = by_kind.get(id(kind), ())
         if any(d.valid_on(today) for d in same):
             continue
         lapsed = [d.expires for d in same if d.expired_on(today) and d.expires is not None]
