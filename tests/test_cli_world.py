@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 from hypothesis import given
@@ -10,7 +11,18 @@ from hypothesis import strategies as st
 
 import posflow
 from posflow.cli._agents import Agent
-from posflow.cli._plan import START, Params, Plan, sn_for, terminal_id, terminal_index
+from posflow.cli._plan import (
+    _MERCHANT_TYPES,
+    _MODELS_DRAWN,
+    _SUSPEND_CAUSES,
+    START,
+    Params,
+    Plan,
+    _weighted,
+    sn_for,
+    terminal_id,
+    terminal_index,
+)
 from posflow.cli._runinfo import RunInfo
 from posflow.cli._simulate import Tally, run_shard, share
 from posflow.cli._world import World, natural_payload
@@ -43,6 +55,15 @@ class TestPlan:
     @pytest.mark.parametrize("stranger", ["", "T12", "Txxxxxxx", "SN", "hello world"])
     def test_strangers_have_no_index(self, stranger: str) -> None:
         assert terminal_index(stranger) is None
+
+    @given(seed=seeds)
+    def test_a_weighted_draw_is_the_one_random_choices_makes(self, seed: int) -> None:
+        for population, cum in (_MERCHANT_TYPES, _MODELS_DRAWN, _SUSPEND_CAUSES):
+            weights = [b - a for a, b in zip((0, *cum), cum, strict=False)]
+            ours, theirs = random.Random(seed), random.Random(seed)
+            for _ in range(20):
+                expected = theirs.choices(population, weights)[0]
+                assert _weighted(ours.random, population, cum) == expected
 
     def test_the_password_stays_out_of_the_repr(self) -> None:
         plan = Plan.draw(Params(1, 10, 3), 4)
@@ -112,6 +133,18 @@ class TestWorld:
         assert docs.documents("M0000007") == World(Params(5, 50, 3)).ports.documents.documents(
             "M0000007"
         )
+
+    def test_merchant_and_device_records_are_made_once_and_kept(self) -> None:
+        world = World(Params(5, 6000, 3))
+        merchants, inventory = world.ports.merchants, world.ports.inventory
+        first = merchants.merchant("M0000007")
+        device = inventory.device(sn_for(7, 0))
+        for i in range(6000):  # every other record of the run asked for in between
+            merchants.merchant(f"M{i:07d}")
+            inventory.device(sn_for(i, 0))
+        assert merchants.merchant("M0000007") is first
+        assert first == world.plan(7).merchant
+        assert inventory.device(sn_for(7, 0)) is device
 
     def test_the_world_s_ports_are_posflow_s_own_and_go_unshielded(self) -> None:
         ports = World(Params(5, 10, 3)).ports

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
 import posflow
 from guard_world import MERCHANT_ID, World, codes, run
-from posflow.ports import Document, DocumentKind
+from posflow.ports import Document, DocumentKind, InMemoryMerchantFile
 
 FORM = "documents.application_form_complete"
 REVIEW = "documents.review_documents_on_file"
@@ -144,6 +146,32 @@ class TestReviewDocumentsOnFile:
         (reason,) = run(world, REVIEW, world.new_terminal())
         assert "营业执照" in reason.message("zh-CN")
         assert "审核" in reason.message("zh-CN")
+
+
+class _CountingMerchantFile(InMemoryMerchantFile):
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        super().__init__(records)
+        self.asked = 0
+
+    def merchant(self, merchant_id: str) -> Mapping[str, Any] | None:
+        self.asked += 1
+        return super().merchant(merchant_id)
+
+
+@pytest.mark.parametrize(
+    "guard", ["documents.review_documents_on_file", "documents.reapply_documents_on_file"]
+)
+def test_the_merchant_file_is_read_once_for_the_type_and_the_documents(guard: str) -> None:
+    """The type that picks the list and the id that finds the file come from one record."""
+    policy = posflow.Policy.from_dict({"reapply_documents": {"micro": ["id_card_back"]}})
+    world = World(policy=policy)
+    world.merchants = _CountingMerchantFile([{**world.merchant, "type": "micro"}])
+    terminal = world.lifecycle.new_terminal(world.terminal_id, {"merchant": {"id": MERCHANT_ID}})
+    world.documents.remove(MERCHANT_ID, "id_card_back")
+    (reason,) = run(world, guard, terminal)
+    assert reason.code == "documents.required_document_missing"
+    assert "business_licence" not in reason.params["documents"]  # a micro-merchant's list
+    assert world.merchants.asked == 1
 
 
 class TestReapplyDocumentsOnFile:

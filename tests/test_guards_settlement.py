@@ -72,6 +72,27 @@ class TestSaleWithinLimits:
         assert "payload.amount" in outcome.reasons[0].message("zh-CN")
 
 
+@pytest.mark.parametrize(
+    ("kind", "zh"),
+    [("enterprise", "企业商户"), ("individual", "个体工商户"), ("micro", "小微商户")],
+)
+def test_limit_reasons_name_the_merchant_type_in_both_languages(kind: str, zh: str) -> None:
+    world = World()
+    world.merchant["type"] = kind
+    t = _signed_in(world, 100)
+    world.policy = posflow.Policy(limits=LimitsByType(**{kind: Limits(per_transaction=1, daily=1)}))
+    sale = run(world, "settlement.sale_within_limits", t, amount=100)
+    batch = run(world, "settlement.batch_within_limits", t)
+    for reasons in (sale, batch):
+        assert [r.code for r in reasons] == [
+            "settlement.transaction_limit_exceeded",
+            "settlement.daily_limit_exceeded",
+        ]
+        for r in reasons:
+            assert (r.params["merchant_type"], r.params["merchant_type_zh"]) == (kind, zh)
+            assert zh in r.message("zh-CN")
+
+
 class TestBatchWithinLimits:
     def test_a_batch_within_the_limits_passes(self) -> None:
         world = World()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -95,6 +96,30 @@ class TestGuardsReadTheFile:
         t = posflow.Terminal("T1", "applied", 0, {"merchant": {"id": "M1"}})
         ctx = posflow.Context(ports=Ports(merchants=Odd()))  # type: ignore[arg-type]
         assert dict(merchant_of(t, ctx)) == {"name": "x", "id": "M1"}
+
+    def test_records_and_terminal_data_of_any_mapping_type_are_read(self) -> None:
+        class Record(Mapping[str, str]):
+            def __init__(self, **values: str) -> None:
+                self._values = values
+
+            def __getitem__(self, key: str) -> str:
+                return self._values[key]
+
+            def __iter__(self) -> Iterator[str]:
+                return iter(self._values)
+
+            def __len__(self) -> int:
+                return len(self._values)
+
+        class File:
+            def merchant(self, merchant_id: str) -> Mapping[str, str]:
+                return Record(id=merchant_id, name="on file")
+
+        ctx = posflow.Context(ports=Ports(merchants=File()))  # type: ignore[arg-type]
+        slim = posflow.Terminal("T1", "applied", 0, {"merchant": Record(id="M1")})
+        assert dict(merchant_of(slim, ctx)) == {"id": "M1", "name": "on file"}
+        full = posflow.Terminal("T1", "applied", 0, {"merchant": Record(id="M1", name="own")})
+        assert dict(merchant_of(full, ctx)) == {"id": "M1", "name": "own"}
 
     def test_a_terminal_without_a_merchant_id_is_not_looked_up(self) -> None:
         class Refusing:

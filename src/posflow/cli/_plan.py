@@ -9,9 +9,10 @@ depend on the fleet's size or on how the fleet is split between workers.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import attrs
@@ -107,6 +108,21 @@ def sn_for(index: int, attempt: int) -> str:
     return f"SN{index:07d}{attempt:02d}"
 
 
+def _weighted(u: Callable[[], float], population: tuple[str, ...], cum: tuple[int, ...]) -> str:
+    """One draw of ``Random.choices(population, weights)[0]``, made the way it makes it.
+
+    ``choices`` checks its arguments and builds the running totals of the weights on
+    every call; a plan makes three such draws, so the totals (``cum``) are written
+    out once here and the one ``random()`` is read just as ``choices`` reads it.
+    """
+    return population[bisect.bisect(cum, u() * cum[-1], 0, len(cum) - 1)]
+
+
+_MERCHANT_TYPES: Final = (("enterprise", "individual", "micro"), (3, 7, 10))
+_MODELS_DRAWN: Final = (("P300", "A8", "X9"), (80, 96, 100))
+_SUSPEND_CAUSES: Final = (("relocation", "data_leakage", "cash_out", "fraud"), (5, 7, 9, 10))
+
+
 @attrs.frozen(slots=True)
 class Params:
     """What a run is: everything needed to rebuild its world and replay its choices.
@@ -167,7 +183,7 @@ class Plan:
         r = random.Random(f"{params.seed}:{index}:plan")  # noqa: S311 - simulation, not secrets
         days = max(params.days, 1)
         u = r.random
-        merchant_type = r.choices(("enterprise", "individual", "micro"), (3, 4, 3))[0]
+        merchant_type = _weighted(u, *_MERCHANT_TYPES)
         region = SERVED_REGION
         x = u()
         if x < 0.005:
@@ -185,7 +201,7 @@ class Plan:
         document_day = apply_day + r.randint(1, 3)
         x = u()
         blacklisted = "merchant" if x < 0.01 else "legal_rep" if x < 0.015 else None
-        model = r.choices(("P300", "A8", "X9"), (80, 16, 4))[0]
+        model = _weighted(u, *_MODELS_DRAWN)
         x = u()
         shipment_fault = (
             "lost" if x < 0.03 else "damaged" if x < 0.045 else "order_error" if x < 0.055 else None
@@ -199,9 +215,7 @@ class Plan:
         frozen_from = r.randrange(days) if u() < 0.02 else None
         frozen_until = (frozen_from or 0) + r.randint(1, 4)
         suspend_day = r.randrange(days) if u() < 0.03 else None
-        suspend_cause = r.choices(
-            ("relocation", "data_leakage", "cash_out", "fraud"), (5, 2, 2, 1)
-        )[0]
+        suspend_cause = _weighted(u, *_SUSPEND_CAUSES)
         close_day = r.randrange(days) if u() < 0.06 else None
         reapply_after = r.randint(1, 4) if u() < 0.6 else None
         return cls(

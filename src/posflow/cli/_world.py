@@ -86,6 +86,7 @@ class World:
         }
         self._maintenance = _draw_days(params.seed, "maintenance", days, MAINTENANCE_RATE)
         self._plans: dict[int, Plan] = {}
+        self._today = (self.clock.now(), day_of(self.clock.now()))
         self._by_id: dict[str, Plan] = {}
         self.ports = Ports(
             documents=_Documents(self),
@@ -117,7 +118,13 @@ class World:
 
     def today(self) -> int:
         """The simulated day the clock shows."""
-        return day_of(self.clock.now())
+        now = self.clock.now()
+        known = self._today  # ports ask several times per event: the day is kept per time
+        if now is known[0]:
+            return known[1]
+        day = day_of(now)
+        self._today = (now, day)
+        return day
 
     def context(self, payload: Mapping[str, Any] | None = None) -> posflow.Context:
         """A context in this world, at the clock's time."""
@@ -202,24 +209,29 @@ class _Documents:
 
 
 class _Inventory:
-    __slots__ = ("_recent", "_world")
+    """The warehouse's records of the world's devices.
+
+    A device record depends on its SN (its terminal's plan and the shipment's number)
+    alone, so each one is made once, when first asked about, and kept for the run
+    (a terminal meets one to three devices in its life).
+    """
+
+    __slots__ = ("_made", "_world")
     _posflow_trusted: ClassVar[bool] = True  # posflow's own code: no shield around it
 
     def __init__(self, world: World) -> None:
         self._world = world
-        self._recent: dict[str, Device | None] = {}
+        self._made: dict[str, Device] = {}
 
     def model(self, name: str) -> DeviceModel | None:
         return MODELS.get(name)
 
     def device(self, sn: str) -> Device | None:
-        try:
-            return self._recent[sn]
-        except KeyError:
-            pass
-        if len(self._recent) > 4096:
-            self._recent.clear()  # devices are asked about a few times in a day, then rarely
-        found = self._recent[sn] = self._device(sn)
+        found = self._made.get(sn)
+        if found is None:
+            found = self._device(sn)
+            if found is not None:  # strangers are not remembered: nothing to save on them
+                self._made[sn] = found
         return found
 
     def _device(self, sn: str) -> Device | None:
@@ -258,8 +270,8 @@ class _Risk:
             index = int(key[10:17]) if key[10:17].isdigit() else None
         if index is None or not 0 <= index < self._world.params.terminals:
             return None
-        plan = self._world.plan(index)
-        if plan.blacklisted == subject.value:
+        listed = self._world.plan(index).blacklisted
+        if listed is not None and listed == subject.value:  # .value (slow) for the listed only
             return BlacklistEntry(subject, key, reason="suspected card fraud")
         return None
 
@@ -335,25 +347,26 @@ class _Merchants:
     """The merchant file: each merchant's application, as its plan has it.
 
     Terminals carry only their merchant's id in ``data["merchant"]`` (and what the
-    merchant resubmitted); the guards read the rest from here.
+    merchant resubmitted); the guards read the rest from here. A record depends on
+    the merchant's plan alone, so each one is made once, when first asked about,
+    and kept for the run: guards ask for it several times in most events, and each
+    terminal's events come back round by round.
     """
 
-    __slots__ = ("_recent", "_world")
+    __slots__ = ("_made", "_world")
     _posflow_trusted: ClassVar[bool] = True  # posflow's own code: no shield around it
 
     def __init__(self, world: World) -> None:
         self._world = world
-        self._recent: dict[str, Mapping[str, Any] | None] = {}
+        self._made: dict[str, Mapping[str, Any]] = {}
 
     def merchant(self, merchant_id: str) -> Mapping[str, Any] | None:
-        try:
-            return self._recent[merchant_id]
-        except KeyError:
-            pass
-        if len(self._recent) > 4096:
-            self._recent.clear()  # a merchant is asked about a few times per event, then later
-        plan = self._world.plan_of(merchant_id) if merchant_id.startswith("M") else None
-        found = self._recent[merchant_id] = None if plan is None else plan.merchant
+        found = self._made.get(merchant_id)
+        if found is None:
+            plan = self._world.plan_of(merchant_id) if merchant_id.startswith("M") else None
+            if plan is None:
+                return None  # strangers are not remembered: nothing to save on them
+            found = self._made[merchant_id] = plan.merchant
         return found
 
 

@@ -8,8 +8,8 @@ file. Which documents each step needs is policy
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Final
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
 
 from posflow._catalogue import reason_spec
 from posflow._reasons import Reason, ReasonSpec
@@ -101,7 +101,7 @@ STEP_NAMES_ZH: Final = {
 
 
 def _zh(kind: DocumentKind) -> str:
-    return DOCUMENT_NAMES_ZH.get(kind, kind.value)
+    return DOCUMENT_NAMES_ZH.get(kind) or kind.value  # .value (slow) only for an unnamed kind
 
 
 def _missing_and_expired(
@@ -109,8 +109,17 @@ def _missing_and_expired(
 ) -> tuple[list[DocumentKind], list[tuple[DocumentKind, dt.date]]]:
     missing: list[DocumentKind] = []
     expired: list[tuple[DocumentKind, dt.date]] = []
+    # the file sorted by kind in one pass, instead of one pass over it per needed kind
+    # (kinds are enum members: grouped by identity, as ``d.kind is kind`` compares them)
+    by_kind: dict[int, list[Document]] = {}
+    for d in docs:
+        found = by_kind.get(id(d.kind))
+        if found is None:
+            by_kind[id(d.kind)] = [d]
+        else:
+            found.append(d)
     for kind in needed:
-        same = [d for d in docs if d.kind is kind]
+        same = by_kind.get(id(kind), ())
         if any(d.valid_on(today) for d in same):
             continue
         lapsed = [d.expires for d in same if d.expired_on(today) and d.expires is not None]
@@ -122,11 +131,18 @@ def _missing_and_expired(
 
 
 def _require(
-    terminal: Terminal, ctx: Context, needed: Sequence[DocumentKind], step: str, guard_name: str
+    terminal: Terminal,
+    ctx: Context,
+    needed: Sequence[DocumentKind],
+    step: str,
+    guard_name: str,
+    merchant: Mapping[str, Any] | None = None,
 ) -> tuple[Reason, ...]:
+    """Refuse unless ``needed`` are on file and current (``merchant`` when already read)."""
     if not needed:
         return ()
-    merchant = merchant_of(terminal, ctx)
+    if merchant is None:
+        merchant = merchant_of(terminal, ctx)
     docs = documents_on_file(ctx, merchant_id(merchant))
     missing, expired = _missing_and_expired(dict.fromkeys(needed), docs, ctx.now().date())
     out: list[Reason] = []
@@ -171,17 +187,21 @@ def application_form_complete(terminal: Terminal, ctx: Context) -> tuple[Reason,
 @guard("documents.review_documents_on_file")
 def review_documents_on_file(terminal: Terminal, ctx: Context) -> tuple[Reason, ...]:
     """The review's documents are on file and current: licence (not for micro), ID, account."""
-    kind = merchant_type(merchant_of(terminal, ctx))
+    merchant = merchant_of(terminal, ctx)  # read once: for the type and for the file
+    kind = merchant_type(merchant)
     needed = policy_of(ctx).review_documents.of(kind)
-    return _require(terminal, ctx, needed, "review", "documents.review_documents_on_file")
+    return _require(terminal, ctx, needed, "review", "documents.review_documents_on_file", merchant)
 
 
 @guard("documents.reapply_documents_on_file")
 def reapply_documents_on_file(terminal: Terminal, ctx: Context) -> tuple[Reason, ...]:
     """A reapplication also has what the policy adds (tax registration, organisation code)."""
-    kind = merchant_type(merchant_of(terminal, ctx))
+    merchant = merchant_of(terminal, ctx)  # read once: for the type and for the file
+    kind = merchant_type(merchant)
     needed = policy_of(ctx).reapply_documents.of(kind)
-    return _require(terminal, ctx, needed, "reapplication", "documents.reapply_documents_on_file")
+    return _require(
+        terminal, ctx, needed, "reapplication", "documents.reapply_documents_on_file", merchant
+    )
 
 
 @guard("documents.activation_documents_on_file")

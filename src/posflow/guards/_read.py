@@ -82,13 +82,18 @@ def merchant_of(terminal: Terminal, ctx: Context) -> Mapping[str, Any]:
     The payload's ``merchant`` over the terminal's ``data["merchant"]``, over the record
     on file (``ctx.ports.merchants``) under the terminal's merchant id.
     """
-    stored = mapping(terminal.data.get("merchant"), "data.merchant")
+    # most guards read the merchant, some twice: mapping() and mapping_answer() are
+    # inlined for plain dicts (the usual values), and called for anything else
+    stored = terminal.data.get("merchant")
+    if stored.__class__ not in _PLAIN_MAPPINGS:
+        stored = mapping(stored, "data.merchant")
     key = stored.get("id")
     if key.__class__ is str:
         on_file = ctx.ports.merchants.merchant(key)
         if on_file is not None:
             # no memo across calls: posflow keeps no global mutable state (docs/design.md)
-            on_file = mapping_answer("merchants", on_file)
+            if on_file.__class__ not in _PLAIN_MAPPINGS:
+                on_file = mapping_answer("merchants", on_file)
             if len(stored) == 1 and on_file.get("id") == key:
                 stored = on_file  # the terminal keeps only the id the record has: nothing to merge
             else:

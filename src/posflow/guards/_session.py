@@ -192,10 +192,13 @@ def operator_valid(terminal: Terminal, ctx: Context) -> tuple[Reason, ...]:
             ),
         )
     answer = ctx.ports.operators.verify(terminal.id, operator, password)
-    try:
-        check = OperatorCheck(answer)
-    except ValueError:
-        raise PortUnavailable("operators", f"answered {answer!r}") from None
+    if answer.__class__ is OperatorCheck:  # the usual answer: no enum lookup (it is slow)
+        check = answer
+    else:
+        try:
+            check = OperatorCheck(answer)
+        except ValueError:
+            raise PortUnavailable("operators", f"answered {answer!r}") from None
     if check is OperatorCheck.UNKNOWN_OPERATOR:
         return (OPERATOR_UNKNOWN.reason(guard=g, operator=operator),)
     if check is OperatorCheck.WRONG_PASSWORD:

@@ -8,6 +8,8 @@ messages show it in yuan.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 from posflow._catalogue import reason_spec
@@ -26,11 +28,10 @@ from posflow.guards._read import (
     yuan,
 )
 from posflow.guards._session import batch_of
+from posflow.policy import MerchantType
 from posflow.ports import AccountStatus, HostWindow, SettlementAccount, WindowKind
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from posflow._context import Context
     from posflow._terminal import Terminal
 
@@ -130,11 +131,21 @@ PENDING_REVERSAL: Final = _spec(
 TYPE_NAMES_ZH: Final = {"enterprise": "企业商户", "individual": "个体工商户", "micro": "小微商户"}
 
 
-def _limit_params(terminal: Terminal, ctx: Context) -> tuple[int, int, dict[str, Any]]:
+_LIMIT_NAMES: Final[Mapping[MerchantType, Mapping[str, Any]]] = MappingProxyType(
+    {
+        kind: MappingProxyType(
+            {"merchant_type": kind.value, "merchant_type_zh": TYPE_NAMES_ZH[kind.value]}
+        )
+        for kind in MerchantType
+    }
+)
+"""The merchant type as limit reasons name it, made once per type (read on every sale)."""
+
+
+def _limit_params(terminal: Terminal, ctx: Context) -> tuple[int, int, Mapping[str, Any]]:
     kind = merchant_type(merchant_of(terminal, ctx))
     limits = policy_of(ctx).limits.of(kind)
-    names = {"merchant_type": kind.value, "merchant_type_zh": TYPE_NAMES_ZH[kind.value]}
-    return limits.per_transaction, limits.daily, names
+    return limits.per_transaction, limits.daily, _LIMIT_NAMES[kind]
 
 
 def _day_total(terminal: Terminal, ctx: Context, *, today_only: bool) -> int:

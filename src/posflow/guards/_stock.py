@@ -8,6 +8,8 @@ or damaged, or a device of another model than ordered.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from posflow._catalogue import reason_spec
@@ -136,6 +138,7 @@ _PLACES_ZH: Final = {
     DeviceLocation.DAMAGED: "已损坏",
 }
 _CONDITIONS: Final = ("good", "damaged")
+_CAPABILITIES: Final[Mapping[str, Capability]] = MappingProxyType({c.value: c for c in Capability})
 
 
 def sn_under_check(terminal: Terminal, ctx: Context) -> str | None:
@@ -192,6 +195,10 @@ def model_compatible(terminal: Terminal, ctx: Context) -> tuple[Reason, ...]:
     needs = text_list(merchant_of(terminal, ctx).get("needs"), "data.merchant.needs")
     wanted = set()
     for need in needs:
+        found = _CAPABILITIES.get(need)  # the usual need: a plain lookup, no enum call
+        if found is not None:
+            wanted.add(found)
+            continue
         try:
             wanted.add(Capability(need))
         except ValueError:
