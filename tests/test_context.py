@@ -54,37 +54,6 @@ class TestContext:
         assert "hunter22" not in text
         assert "'amount': 5" in text
 
-    def test_each_context_gets_its_own_default_ports_and_policy(self) -> None:
-        a, b = Context(), Context()
-        assert a.ports is not b.ports
-        assert a.policy == b.policy == posflow.Policy()
-
-    def test_a_policy_given_as_a_mapping_is_validated(self) -> None:
-        assert Context(policy={"cooling_off_days": 9}).policy.cooling_off_days == 9
-        with pytest.raises(posflow.errors.InvalidPolicy):
-            Context(policy={"cooling_off_days": "soon"})
-        with pytest.raises(posflow.errors.InvalidInput):
-            Context(policy=3)  # type: ignore[arg-type]
-
-    def test_every_field_can_be_given_by_name_and_evolved(self) -> None:
-        clock, ports, policy = FrozenClock(NOON), Ports(), posflow.Policy()
-        ctx = Context(
-            payload={"a": 1}, actor="op", clock=clock, ports=ports, policy=policy, at=NOON
-        )
-        assert (dict(ctx.payload), ctx.actor, ctx.clock, ctx.ports, ctx.policy, ctx.at) == (
-            {"a": 1},
-            "op",
-            clock,
-            ports,
-            policy,
-            NOON,
-        )
-        assert ctx.ports is ports
-        assert ctx.policy is policy
-        other = attrs.evolve(ctx, actor="other", payload=None)
-        assert (other.actor, dict(other.payload), other.ports) == ("other", {}, ports)
-        assert other == attrs.evolve(ctx, actor="other", payload={})
-
     def test_a_context_is_frozen(self) -> None:
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
             Context().actor = "x"  # type: ignore[misc]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Final, cast
+from typing import Any
 
 import attrs
 
@@ -18,8 +18,6 @@ __all__ = ["Context"]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _SYSTEM_CLOCK = SystemClock()
-_UNSET: Final[Any] = attrs.NOTHING
-"""``ports`` and ``policy`` not given: each context gets its own defaults (as attrs's factories)."""
 
 
 def _payload(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -41,7 +39,7 @@ def _policy(value: Any) -> Policy:
     )
 
 
-@attrs.frozen(slots=True, init=False)
+@attrs.frozen(slots=True)
 class Context:
     """Everything a decision may look at besides the terminal itself.
 
@@ -66,25 +64,6 @@ class Context:
     policy: Policy = attrs.field(factory=default_policy, converter=_policy, repr=False)
     at: dt.datetime | None = None
 
-    def __init__(
-        self,
-        payload: Mapping[str, Any] | None = _EMPTY,
-        actor: str = "system",
-        clock: Clock = _SYSTEM_CLOCK,
-        ports: Ports = _UNSET,
-        policy: Policy | Mapping[str, Any] = _UNSET,
-        at: dt.datetime | None = None,
-    ) -> None:
-        # What attrs would generate, with the slots set through their descriptors
-        # instead of a bound object.__setattr__ (about a fifth fewer instructions):
-        # the bulk store builds a context for nearly every command that has a payload.
-        _set_payload(self, _payload(payload))
-        _set_actor(self, actor)
-        _set_clock(self, clock)
-        _set_ports(self, Ports() if ports is _UNSET else ports)
-        _set_policy(self, _policy(default_policy() if policy is _UNSET else policy))
-        _set_at(self, at)
-
     def now(self) -> dt.datetime:
         """The time of this event: ``at`` when given, else the clock's now."""
         return self.at if self.at is not None else self.clock.now()
@@ -93,13 +72,3 @@ class Context:
         """Return a copy carrying another payload (the rest is shared)."""
         merged = {**(payload or {}), **values}
         return Context(merged, self.actor, self.clock, self.ports, self.policy, self.at)
-
-
-_slots = cast("Any", Context)
-_set_payload = _slots.payload.__set__
-_set_actor = _slots.actor.__set__
-_set_clock = _slots.clock.__set__
-_set_ports = _slots.ports.__set__
-_set_policy = _slots.policy.__set__
-_set_at = _slots.at.__set__
-del _slots
