@@ -62,6 +62,11 @@ MAINTENANCE_HOURS: Final = (20, 22)
 """Maintenance, when planned for a day, runs from 20:00 to 22:00 UTC (settlement is at 21:00)."""
 
 
+def day_of(at: dt.datetime) -> int:
+    """The simulated day ``at`` falls on."""
+    return (at - START).days
+
+
 def terminal_id(index: int) -> str:
     """The id of the ``index``-th terminal of a run."""
     return f"T{index:07d}"
