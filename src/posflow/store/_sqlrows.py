@@ -25,7 +25,7 @@ from posflow.store._json import (
     encode_data,
     encode_reasons,
 )
-from posflow.store._records import _EMPTY, masked_changes, masked_payload
+from posflow.store._records import _EMPTY, changes_json, masked_payload, plain_json
 
 if TYPE_CHECKING:
     from posflow.store._sql import SQLStore
@@ -118,11 +118,12 @@ class _RowEncoding:
     and kept in the transaction's slots.
     """
 
-    __slots__ = ("_at", "_at_text", "_payload", "_payload_text")
+    __slots__ = ("_at", "_at_text", "_payload", "_payload_exact", "_payload_text")
 
     _at: object
     _at_text: Any
     _payload: object
+    _payload_exact: bool  # _payload_text reads back equal to _payload (see record_row)
     _payload_text: str
     _s: SQLStore
 
@@ -138,6 +139,7 @@ class _RowEncoding:
         payload = record.payload
         if payload is not self._payload:
             self._payload_text = encode_audit(payload)
+            self._payload_exact = plain_json(payload)
             self._payload = payload
         at = record.at
         if at is not self._at:
@@ -165,15 +167,21 @@ class _RowEncoding:
 
         Also returns whether the changes are plain JSON (see ``Write.plain``).
         The changes are encoded once, and masked only when one of their keys is
-        sensitive (see :func:`~posflow.store._records.masked_changes`; the record is
-        built here as :func:`~posflow.store._records.record_of` builds it). The
-        record is the outcome's ``record``.
+        sensitive (see :func:`~posflow.store._records.changes_json`).
+
+        The outcome's ``record`` is the one :func:`~posflow.store._records.record_of`
+        builds, but it is built only when read: while payload and changes are
+        texts that read back equal to them, the outcome keeps ``seq`` and the two
+        texts instead (see ``Outcome._record``). A batch's outcomes then leave no
+        record, mapping views or copies of the changes for the cyclic GC to walk
+        over until they are read, and most never are.
         """
         raw = out._changes
+        masked: Mapping[str, Any] | None = None
         if raw:
-            changes, changes_text, plain = masked_changes(raw)
+            changes_text, masked = changes_json(raw)
         else:
-            changes, changes_text, plain = _EMPTY, "{}", True
+            changes_text = "{}"
         reasons = out.reasons
         prev = out.previous
         ctx = out._ctx
@@ -181,6 +189,7 @@ class _RowEncoding:
             payload = masked_payload(ctx.payload)
         if payload is not self._payload:
             self._payload_text = encode_audit(payload)
+            self._payload_exact = plain_json(payload)
             self._payload = payload
         at = out.at
         if at is not self._at:
@@ -193,21 +202,29 @@ class _RowEncoding:
         version = out.terminal.version
         actor = ctx.actor
         key = out.idempotency_key
-        rec: Any = _RecordSlots()
-        rec.terminal_id = tid
-        rec.seq = seq
-        rec.event = event
-        rec.from_state = from_state
-        rec.to_state = to_state
-        rec.version = version
-        rec.actor = actor
-        rec.at = at
-        rec.payload = payload
-        rec.reasons = tuple([r.code for r in reasons]) if reasons else ()
-        rec.idempotency_key = key
-        rec.changes = changes
-        rec.__class__ = HistoryRecord
-        out._record = rec
+        if masked is None and self._payload_exact:
+            out._record = (seq, self._payload_text, changes_text)
+        else:
+            rec: Any = _RecordSlots()
+            rec.terminal_id = tid
+            rec.seq = seq
+            rec.event = event
+            rec.from_state = from_state
+            rec.to_state = to_state
+            rec.version = version
+            rec.actor = actor
+            rec.at = at
+            rec.payload = payload
+            rec.reasons = tuple([r.code for r in reasons]) if reasons else ()
+            rec.idempotency_key = key
+            if masked is None:  # plain changes: an equal copy, as masking would make
+                masked = MappingProxyType(dict(raw)) if raw else _EMPTY
+            rec.changes = masked
+            rec.__class__ = HistoryRecord
+            out._record = rec
+        # the record no longer needs the unmasked changes: let the effect's mapping go
+        # rather than keep one per outcome alive (often a GC-tracked dict) for nothing
+        out._changes = None
         return (
             tid,
             seq,
@@ -221,4 +238,4 @@ class _RowEncoding:
             encode_reasons(reasons) if reasons else "[]",
             key,
             changes_text,
-        ), plain
+        ), masked is None

@@ -45,6 +45,7 @@ class _SQLTx(_RowEncoding):
         # a batch shares one masked payload and often one time: encode each once
         self._payload: object = None
         self._payload_text = "{}"
+        self._payload_exact = True
         self._at: object = None
         self._at_text: Any = None
         self._kept: dict[str, tuple[int, object, Terminal]] | None = None
