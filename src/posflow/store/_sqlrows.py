@@ -191,9 +191,11 @@ class _RowEncoding:
             self._payload_text = encode_audit(payload)
             self._payload_exact = plain_json(payload)
             self._payload = payload
-        at = out.at
+        at = out._at
+        if at.__class__ is int:  # the system clock's reading, not yet a datetime
+            at = out.at
         if at is not self._at:
-            self._at_text = self._s._ts(at)
+            self._at_text = self._s._ts(at)  # type: ignore[arg-type]  # a datetime by now
             self._at = at
         tid = prev.id
         event = out.event

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from posflow.store._sql import SQLStore
 
 _utcnow = dt.datetime.now
+_new = object.__new__
 _UTC = dt.UTC
 
 
@@ -190,7 +191,12 @@ class _SQLTx(_RowEncoding):
                     ):
                         t = terminal_from(tid, state, version, data)
                         seq = _seq(tid, stored_seq)
-                    out[tid] = Loaded(t, seq, data)
+                    # Loaded(t, seq, data) without the call into its __init__
+                    loaded = _new(Loaded)
+                    loaded.terminal = t
+                    loaded.seq = seq
+                    loaded.token = data
+                    out[tid] = loaded
         except s._dbapi.Error as exc:
             raise s._translate(exc) from exc
         return out
