@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from posflow._history import HistoryRecord, _RecordSlots
+from posflow._mask import unmasked_plain_json
 from posflow._outcome import Outcome
 from posflow._reasons import Reason
 from posflow._terminal import Terminal, terminal_of
@@ -178,10 +179,16 @@ class _RowEncoding:
         """
         raw = out._changes
         masked: Mapping[str, Any] | None = None
-        if raw:
-            changes_text, masked = changes_json(raw)
-        else:
+        if not raw:
             changes_text = "{}"
+        elif raw.__class__ is dict and unmasked_plain_json(raw):
+            # changes_json's common case, inlined: plain changes encoded as they are
+            try:
+                changes_text = _encode_strict(raw)
+            except (ValueError, RecursionError):  # NaN, infinity: refused there as always
+                changes_text, masked = changes_json(raw)
+        else:
+            changes_text, masked = changes_json(raw)
         reasons = out.reasons
         prev = out.previous
         ctx = out._ctx
@@ -197,47 +204,58 @@ class _RowEncoding:
         if at is not self._at:
             self._at_text = self._s._ts(at)  # type: ignore[arg-type]  # a datetime by now
             self._at = at
-        tid = prev.id
-        event = out.event
-        from_state = prev.state
-        to_state = None if reasons else out.terminal.state
-        version = out.terminal.version
-        actor = ctx.actor
-        key = out.idempotency_key
-        if masked is None and self._payload_exact:
-            out._record = (seq, self._payload_text, changes_text)
-        else:
-            rec: Any = _RecordSlots()
-            rec.terminal_id = tid
-            rec.seq = seq
-            rec.event = event
-            rec.from_state = from_state
-            rec.to_state = to_state
-            rec.version = version
-            rec.actor = actor
-            rec.at = at
-            rec.payload = payload
-            rec.reasons = tuple([r.code for r in reasons]) if reasons else ()
-            rec.idempotency_key = key
-            if masked is None:  # plain changes: an equal copy, as masking would make
-                masked = MappingProxyType(dict(raw)) if raw else _EMPTY
-            rec.changes = masked
-            rec.__class__ = HistoryRecord
-            out._record = rec
         # the record no longer needs the unmasked changes: let the effect's mapping go
         # rather than keep one per outcome alive (often a GC-tracked dict) for nothing
         out._changes = None
+        after = out.terminal
+        if masked is None and self._payload_exact:
+            out._record = (seq, self._payload_text, changes_text)
+        else:
+            changes = _plain_view(raw) if masked is None else masked
+            out._record = _record(out, seq, at, payload, changes)
         return (
-            tid,
+            prev.id,
             seq,
-            event,
-            from_state,
-            to_state,
-            version,
-            actor,
+            out.event,
+            prev.state,
+            None if reasons else after.state,
+            after.version,
+            ctx.actor,
             self._at_text,
             self._payload_text,
             encode_reasons(reasons) if reasons else "[]",
-            key,
+            out.idempotency_key,
             changes_text,
         ), masked is None
+
+
+def _plain_view(changes: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """Plain changes as the record keeps them: an equal read-only copy, as masking makes."""
+    return MappingProxyType(dict(changes)) if changes else _EMPTY
+
+
+def _record(
+    out: Outcome,
+    seq: int,
+    at: Any,
+    payload: Mapping[str, Any],
+    changes: Mapping[str, Any],
+) -> HistoryRecord:
+    """``out``'s record at ``seq``, with its payload and changes already masked."""
+    reasons = out.reasons
+    prev = out.previous
+    rec: Any = _RecordSlots()
+    rec.terminal_id = prev.id
+    rec.seq = seq
+    rec.event = out.event
+    rec.from_state = prev.state
+    rec.to_state = None if reasons else out.terminal.state
+    rec.version = out.terminal.version
+    rec.actor = out._ctx.actor
+    rec.at = at
+    rec.payload = payload
+    rec.reasons = tuple([r.code for r in reasons]) if reasons else ()
+    rec.idempotency_key = out.idempotency_key
+    rec.changes = changes
+    rec.__class__ = HistoryRecord
+    return rec  # type: ignore[no-any-return]
