@@ -20,6 +20,7 @@ from posflow.errors import (
 )
 from posflow.store import (
     Command,
+    CommandFailed,
     Loaded,
     MemoryStore,
     Prior,
@@ -301,6 +302,18 @@ class TestStoredRecords:
         general = svc.lifecycle.fire(svc.lifecycle.new_terminal("T1"), "go", ctx).record
         assert outs[0].record == general.with_seq(0)  # what the outcome's record always was
         assert "1234" not in repr(outs[0].record)
+
+    def test_changes_that_are_not_json_fail_their_command_only(self, tmp_path: Any) -> None:
+        svc = _sales(tmp_path, {"x": float("nan")})
+        outs = svc.fire_many([Command("T1", "go")], errors="return")
+        assert isinstance(outs[0], CommandFailed)
+        assert isinstance(outs[0].error, InvalidInput)
+        assert svc.history("T1") == []
+
+    def test_iter_fire_many_needs_no_context(self, tmp_path: Any) -> None:
+        svc = _sales(tmp_path, {"n": 1})
+        outs = list(svc.iter_fire_many([Command("T1", "go"), Command("T2", "go")], batch_size=1))
+        assert [o.record for o in outs] == [svc.history("T1")[0], svc.history("T2")[0]]
 
     def test_a_duplicate_in_the_same_batch_repeats_the_record_stored(self, tmp_path: Any) -> None:
         svc = _sales(tmp_path, {"n": 1})

@@ -119,8 +119,7 @@ class _BulkFires(_ServiceBase):
         return results
 
     def _context_for(self, command: Command, ctx: Context) -> Context:
-        if command.payload is None and command.actor is None:
-            return ctx
+        """The context of a command that brings its own payload or actor."""
         return Context(
             ctx.payload if command.payload is None else command.payload,
             ctx.actor if command.actor is None else command.actor,
