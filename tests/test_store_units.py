@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import threading
 from typing import Any
 
@@ -19,6 +20,7 @@ from posflow.errors import (
 )
 from posflow.store import (
     Command,
+    CommandFailed,
     Loaded,
     MemoryStore,
     Prior,
@@ -194,15 +196,130 @@ class TestRecordRows:
 
     def test_changes_that_are_not_json_are_refused_as_before(self) -> None:
         with pytest.raises(InvalidInput):
-            _records.masked_changes({"x": float("nan")})
+            _records.changes_json({"x": float("nan")})
 
-    def test_harmless_changes_are_copied_not_shared(self) -> None:
-        changes = {"a": 1}
-        masked, text, plain = _records.masked_changes(changes)
-        assert plain
-        changes["a"] = 2
-        assert masked == {"a": 1}
-        assert text == '{"a":1}'
+    def test_harmless_changes_are_encoded_as_they_are_and_others_masked(self) -> None:
+        assert _records.changes_json({"a": 1, "b": {"c": [None]}}) == (
+            '{"a":1,"b":{"c":[null]}}',
+            None,
+        )
+        text, masked = _records.changes_json({"pin": "1234", "a": 1})
+        assert masked == {"pin": "******", "a": 1}
+        assert text == '{"pin":"******","a":1}'
+        with pytest.raises(TypeError):
+            masked["a"] = 2  # type: ignore[index]
+
+    @pytest.mark.parametrize(
+        ("mapping", "plain"),
+        [
+            ({}, True),
+            ({"a": 1, "b": 1.5, "c": True, "d": None, "e": "x"}, True),
+            ({"a": {"b": [1, {"c": []}]}}, True),
+            ({"a": (1, 2)}, False),
+            ({"a": [1, (2,)]}, False),
+            ({"a": {"b": dt.date(2026, 1, 1)}}, False),
+            ({1: "a"}, False),
+            ({"a": {1: "a"}}, False),
+            ({"a": posflow.Category.GUARD}, False),  # a str subclass reads back as a str
+        ],
+    )
+    def test_plain_json_is_what_reads_back_equal_and_of_the_same_types(
+        self, mapping: Any, plain: bool
+    ) -> None:
+        assert _records.plain_json(mapping) is plain
+        if plain:
+            decoded = _json.decode_json("T1", "payload", _json.encode_audit(mapping))
+            assert decoded == mapping
+
+
+def _sales(tmp_path: Any, changes: dict[str, Any]) -> TerminalService:
+    """A service on SQLite whose one event's effect returns ``changes`` (the same dict)."""
+    lc = _changing(changes)
+    store = SQLStore(f"sqlite:///{tmp_path / 's.db'}")
+    store.create_schema()
+    svc = TerminalService(lc, store)
+    svc.create_many([("T1", None), ("T2", None)])
+    return svc
+
+
+class TestStoredRecords:
+    """A stored outcome's record is built only when read, equal to the one stored."""
+
+    AT = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
+
+    def test_records_read_later_equal_history_after_payload_and_changes_changed_in_place(
+        self, tmp_path: Any
+    ) -> None:
+        changes: dict[str, Any] = {"batch": {"items": [1]}, "n": 1}
+        svc = _sales(tmp_path, changes)
+        items = [1, 2]
+        ctx = Context({"items": items, "amount": 5}, actor="op", at=self.AT)
+        own = {"items": items, "note": "x"}
+        outs = svc.fire_many(
+            [
+                Command("T1", "go", idempotency_key="k1"),
+                Command("T2", "go", payload=own),
+                Command("T1", "go"),
+            ],
+            ctx,
+        )
+        single = svc.fire("T2", "go", ctx, idempotency_key="k2")
+        assert all(type(o._record) is tuple for o in [*outs, single])  # not built yet
+        items.append(3)  # the caller's payload and the effect's changes, changed in place
+        changes["n"] = 2
+        changes["batch"]["items"].append(2)
+        stored = {t: svc.history(t) for t in ("T1", "T2")}
+        assert [o.record for o in outs] == [stored["T1"][0], stored["T2"][0], stored["T1"][1]]
+        assert single.record == stored["T2"][1]
+        unread = svc.fire_many([Command("T1", "go")], ctx)[0]
+        copy = pickle.loads(pickle.dumps(unread))  # noqa: S301 - bytes made by the test
+        assert copy.record == unread.record == svc.history("T1")[2]
+        assert outs[0].record is outs[0].record  # built once, then kept
+        assert outs[0].record.payload == {"items": [1, 2], "amount": 5}
+        assert outs[0].record.changes == {"batch": {"items": [1]}, "n": 1}
+        assert outs[2].record.seq == 1
+        with pytest.raises(TypeError):
+            outs[0].record.changes["n"] = 3  # type: ignore[index]
+
+    @pytest.mark.parametrize(
+        ("payload", "changes", "built"),
+        [
+            ({"when": dt.date(2026, 1, 2), "pin": "1234"}, {"n": 1}, True),  # reads back as text
+            ({"pair": (1, 2)}, {"n": 1}, True),  # reads back as a list
+            ({"amount": 5}, {"pin": "1234", "n": (1, 2)}, True),  # masked changes
+            ({"amount": 5}, {"n": (1, 2)}, True),  # unmasked, but not plain JSON
+            ({"pin": "1234"}, {}, False),  # masked, but plain JSON
+            ({}, {}, False),
+        ],
+    )
+    def test_records_that_would_not_read_back_equal_are_built_at_once(
+        self, tmp_path: Any, payload: dict[str, Any], changes: dict[str, Any], built: bool
+    ) -> None:
+        svc = _sales(tmp_path, changes)
+        ctx = Context(payload, at=self.AT)
+        outs = svc.fire_many([Command("T1", "go")], ctx)
+        assert (type(outs[0]._record) is not tuple) is built
+        general = svc.lifecycle.fire(svc.lifecycle.new_terminal("T1"), "go", ctx).record
+        assert outs[0].record == general.with_seq(0)  # what the outcome's record always was
+        assert "1234" not in repr(outs[0].record)
+
+    def test_changes_that_are_not_json_fail_their_command_only(self, tmp_path: Any) -> None:
+        svc = _sales(tmp_path, {"x": float("nan")})
+        outs = svc.fire_many([Command("T1", "go")], errors="return")
+        assert isinstance(outs[0], CommandFailed)
+        assert isinstance(outs[0].error, InvalidInput)
+        assert svc.history("T1") == []
+
+    def test_iter_fire_many_needs_no_context(self, tmp_path: Any) -> None:
+        svc = _sales(tmp_path, {"n": 1})
+        outs = list(svc.iter_fire_many([Command("T1", "go"), Command("T2", "go")], batch_size=1))
+        assert [o.record for o in outs] == [svc.history("T1")[0], svc.history("T2")[0]]
+
+    def test_a_duplicate_in_the_same_batch_repeats_the_record_stored(self, tmp_path: Any) -> None:
+        svc = _sales(tmp_path, {"n": 1})
+        outs = svc.fire_many([Command("T1", "go", idempotency_key="k")] * 2, Context())
+        assert outs[1].duplicate  # type: ignore[union-attr]
+        assert outs[1].record == outs[0].record == svc.history("T1")[0]
 
 
 class TestServiceEdges:

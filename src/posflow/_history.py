@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -180,5 +181,46 @@ def build_record(
     rec.reasons = reasons
     rec.idempotency_key = idempotency_key
     rec.changes = MappingProxyType(redact(changes)) if changes else _EMPTY
+    rec.__class__ = HistoryRecord
+    return rec  # type: ignore[no-any-return]
+
+
+def _view_of(text: str) -> Mapping[str, Any]:
+    return _EMPTY if text == "{}" else MappingProxyType(json.loads(text))
+
+
+def stored_record(
+    terminal_id: str,
+    seq: int,
+    event: str,
+    from_state: str,
+    to_state: str | None,
+    version: int,
+    actor: str,
+    at: dt.datetime,
+    payload_json: str,
+    reasons: tuple[str, ...],
+    idempotency_key: str | None,
+    changes_json: str,
+) -> HistoryRecord:
+    """A record a store saved with its payload and changes as JSON text, built back.
+
+    The store passes the masked payload and changes as the JSON it wrote only
+    when that text reads back equal to them, so the record built here, however
+    much later, is equal to the one it stored (see ``Outcome.record``).
+    """
+    rec: Any = _RecordSlots()
+    rec.terminal_id = terminal_id
+    rec.seq = seq
+    rec.event = event
+    rec.from_state = from_state
+    rec.to_state = to_state
+    rec.version = version
+    rec.actor = actor
+    rec.at = at
+    rec.payload = _view_of(payload_json)
+    rec.reasons = reasons
+    rec.idempotency_key = idempotency_key
+    rec.changes = _view_of(changes_json)
     rec.__class__ = HistoryRecord
     return rec  # type: ignore[no-any-return]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from posflow._context import Context
-from posflow._history import HistoryRecord, build_record
+from posflow._history import HistoryRecord, build_record, stored_record
 from posflow._reasons import Reason
 from posflow.errors import TransitionBlocked
 
@@ -94,6 +94,11 @@ class Outcome:
     idempotency_key: str | None
     """The caller's deduplication key, if one was given."""
     _at: dt.datetime | int  # an int: fire's reading of the system clock (time.time_ns())
+    _record: HistoryRecord | tuple[int, str, str] | None
+    """The record once built; ``None`` until then; or, when a store saved it, what ``record``
+    builds it from: its ``seq`` and the masked payload and changes as the JSON text stored,
+    which reads back equal to them. A store that appends many records keeps them this way
+    (ints and strings, which the cyclic GC stops tracking) rather than building each."""
 
     def __init__(
         self,
@@ -154,24 +159,27 @@ class Outcome:
     def record(self) -> HistoryRecord:
         """The history record of this attempt (built on first access, then kept)."""
         rec = self._record
+        if isinstance(rec, HistoryRecord):
+            return rec
+        reasons = self.reasons
+        previous = self.previous
+        to_state = None if reasons else self.terminal.state
+        codes = tuple([r.code for r in reasons]) if reasons else ()
         if rec is None:
-            reasons = self.reasons
-            previous = self.previous
-            rec = self._record = build_record(
-                previous.id,
-                None,
-                self.event,
-                previous.state,
-                None if reasons else self.terminal.state,
-                self.terminal.version,
-                self._ctx.actor,
-                self.at,
-                self._ctx.payload,
-                tuple([r.code for r in reasons]) if reasons else (),
-                self.idempotency_key,
-                self._changes,
-            )
-        return rec
+            built = build_record(
+                previous.id, None, self.event, previous.state, to_state,
+                self.terminal.version, self._ctx.actor, self.at, self._ctx.payload, codes,
+                self.idempotency_key, self._changes,
+            )  # fmt: skip
+        else:  # what a store saved: its seq, and payload and changes as the JSON it wrote
+            seq, payload_json, changes_json = rec
+            built = stored_record(
+                previous.id, seq, self.event, previous.state, to_state,
+                self.terminal.version, self._ctx.actor, self.at, payload_json, codes,
+                self.idempotency_key, changes_json,
+            )  # fmt: skip
+        self._record = built
+        return built
 
     def __reduce__(self) -> tuple[Any, ...]:
         # the context (its ports may be connections) and the unmasked changes stay here:

@@ -87,7 +87,7 @@ class Write:
         rows: the encoded history records, in order, from ``loaded.seq`` on.
         plain: the terminal's data is exactly what reading it back would give
             (only plain JSON types: see
-            :func:`~posflow.store._records.masked_changes`), so a store may keep
+            :func:`~posflow.store._records.changes_json`), so a store may keep
             the terminal and hand it out again while its row is unchanged,
             instead of decoding the row. Set by the service for stores whose
             transaction offers ``record_row`` (the SQL store).

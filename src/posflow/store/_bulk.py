@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from typing import Any, Literal, overload
 
 from posflow._context import Context
 from posflow._outcome import Outcome
 from posflow.errors import CorruptRecord, InvalidInput, TerminalNotFound
-from posflow.store._base import Loaded, Prior, Write, check_id, check_text, storable
+from posflow.store._base import (
+    MAX_ID_LENGTH,
+    Loaded,
+    Prior,
+    Write,
+    check_id,
+    check_text,
+    storable,
+)
 from posflow.store._records import masked_payload, record_of
 from posflow.store._servicebase import _duplicate, _ServiceBase
 from posflow.store._values import Command, CommandFailed, DuplicateOutcome
+
+_new = object.__new__
 
 
 class _BulkFires(_ServiceBase):
@@ -64,18 +75,10 @@ class _BulkFires(_ServiceBase):
                 skipped and a :class:`CommandFailed` is yielded in its place; the
                 rest of its batch commits.
         """
-        if batch_size < 1:
-            raise InvalidInput("must be at least 1", field="batch_size")
         if ctx is None:
             ctx = Context()
-        batch: list[Command] = []
-        for command in commands:
-            batch.append(command)
-            if len(batch) >= batch_size:
-                yield from self._retrying(lambda b=batch: self._fire_batch(b, ctx, errors))  # type: ignore[misc]
-                batch = []
-        if batch:
-            yield from self._retrying(lambda: self._fire_batch(batch, ctx, errors))
+        for batch in _batches(commands, batch_size):
+            yield from self._retrying(lambda b=batch: self._fire_batch(b, ctx, errors))  # type: ignore[misc]
 
     @overload
     def fire_many(
@@ -106,11 +109,17 @@ class _BulkFires(_ServiceBase):
         errors: Literal["raise", "return"] = "raise",
     ) -> list[Outcome] | list[Outcome | CommandFailed]:
         """Like :meth:`iter_fire_many`, collected in a list (one entry per command, in order)."""
-        return list(self.iter_fire_many(commands, ctx, batch_size, errors=errors))
+        # iter_fire_many's loop, with each batch's outcomes added at once rather than
+        # passed one by one through a generator
+        if ctx is None:
+            ctx = Context()
+        results: list[Outcome | CommandFailed] = []
+        for batch in _batches(commands, batch_size):
+            results += self._retrying(lambda b=batch: self._fire_batch(b, ctx, errors))  # type: ignore[misc]
+        return results
 
     def _context_for(self, command: Command, ctx: Context) -> Context:
-        if command.payload is None and command.actor is None:
-            return ctx
+        """The context of a command that brings its own payload or actor."""
         return Context(
             ctx.payload if command.payload is None else command.payload,
             ctx.actor if command.actor is None else command.actor,
@@ -130,20 +139,28 @@ class _BulkFires(_ServiceBase):
         with self._store.transaction() as tx:
             # ids and keys no store can hold are left out here and refused one by one below
             ids: set[str] = set()
-            keyed: list[tuple[str, str]] = []
-            unkeyable = False  # a key no store can hold: the loop below checks keys again
+            # each command's (terminal_id, key), when it has a key and both can be stored
+            pair_of: list[tuple[str, str] | None] = []
             for c in batch:
                 tid = c.terminal_id
-                if storable(tid):
+                key = c.idempotency_key
+                pair = None
+                # storable(), its common case inlined: twice per command
+                if (
+                    tid.__class__ is str and 0 < len(tid) <= MAX_ID_LENGTH and tid.isascii()
+                    and "\x00" not in tid
+                ) or storable(tid):  # fmt: skip
                     ids.add(tid)
-                    key = c.idempotency_key
-                    if key is not None:
-                        if storable(key):
-                            keyed.append((tid, key))
-                        else:
-                            unkeyable = True
+                    if key is not None and (
+                        (
+                            key.__class__ is str and 0 < len(key) <= MAX_ID_LENGTH
+                            and key.isascii() and "\x00" not in key
+                        ) or storable(key)
+                    ):  # fmt: skip
+                        pair = (tid, key)
+                pair_of.append(pair)
             loaded = tx.load_many(ids)
-            pairs = {pair for pair in keyed if pair[0] in loaded}
+            pairs = {pair for pair in pair_of if pair is not None and pair[0] in loaded}
             priors: dict[tuple[str, str], Prior] = tx.find_keys(pairs) if pairs else {}
             masks = masked_payload(shared)
             encode_record = tx.encode_record
@@ -154,7 +171,7 @@ class _BulkFires(_ServiceBase):
             work: dict[str, Write] = {}
             seen: dict[tuple[str, str], Outcome] = {}
             checked: set[str] = set()
-            for command in batch:
+            for command, pair in zip(batch, pair_of, strict=True):
                 try:
                     tid = command.terminal_id
                     base = loaded.get(tid) if tid.__class__ is str else None
@@ -166,12 +183,16 @@ class _BulkFires(_ServiceBase):
                         checked.add(check_text(event, "event"))
                     w = work.get(tid)
                     if w is None:
-                        w = work[tid] = Write(base, base.terminal, None, [], True)
+                        # Write(base, base.terminal, None, [], True) without the call into
+                        # its __init__ (a Python frame entered from C): once per terminal
+                        w = work[tid] = _new(Write)
+                        w.loaded = base
+                        w.terminal = base.terminal
+                        w.data = None
+                        w.rows = []
+                        w.plain = True
                     key = command.idempotency_key
-                    if key is not None:
-                        if unkeyable:
-                            check_id(key, "idempotency_key")
-                        pair = (tid, key)
+                    if pair is not None:
                         earlier = seen.get(pair)
                         if earlier is not None:
                             results.append(_again(earlier))
@@ -181,6 +202,8 @@ class _BulkFires(_ServiceBase):
                             loaded_now = Loaded(w.terminal, base.seq + len(w.rows))
                             results.append(_duplicate(loaded_now, prior, ctx))
                             continue
+                    elif key is not None:  # a key no store can hold: this raises
+                        check_id(key, "idempotency_key")
                     payload: Mapping[str, Any] | None = masks
                     if command.payload is None and command.actor is None:
                         c_ctx = ctx
@@ -218,13 +241,25 @@ class _BulkFires(_ServiceBase):
                 w.data = data
                 w.plain = plain
                 rows.append(row)
-                if key is not None:
+                if pair is not None:
                     seen[pair] = out
                 results.append(out)
             writes = [w for w in work.values() if w.rows]
             if writes:
                 tx.save(writes)
         return results
+
+
+def _batches(commands: Iterable[Command], size: int) -> Iterator[list[Command]]:
+    """``commands`` in lists of ``size`` (the last one shorter), read only as they are asked for.
+
+    ``InvalidInput`` for a size under 1, when the first batch is asked for.
+    """
+    if size < 1:
+        raise InvalidInput("must be at least 1", field="batch_size")
+    it = iter(commands)
+    while batch := list(islice(it, size)):
+        yield batch
 
 
 def _again(out: Outcome) -> DuplicateOutcome:

@@ -24,22 +24,44 @@ def masked_payload(payload: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(redact(payload)) if payload else _EMPTY
 
 
-def masked_changes(changes: Mapping[str, Any]) -> tuple[Mapping[str, Any], str, bool]:
-    """Non-empty changes as history keeps them (masked, read-only), as JSON text, and plain.
+def changes_json(changes: Mapping[str, Any]) -> tuple[str, Mapping[str, Any] | None]:
+    """Non-empty changes as history stores them: JSON text, and the masked mapping unless plain.
 
     Changes with no sensitive key and only plain JSON values
-    (:func:`~posflow._mask.unmasked_plain_json`) are copied and encoded as they
-    are: masking would copy them unchanged. Others are masked and the masked copy
-    encoded. The mapping and text are the same either way; the flag is true only
-    in the first case (see :attr:`~posflow.store.Write.plain`).
+    (:func:`~posflow._mask.unmasked_plain_json`) are encoded as they are: masking
+    would copy them unchanged, and the text reads back equal to them. The mapping
+    is then ``None`` (and the changes are plain: see
+    :attr:`~posflow.store.Write.plain`). Others are masked, and the masked copy
+    (read-only) is returned with its text.
     """
     if changes.__class__ is dict and unmasked_plain_json(changes):
         try:
-            return MappingProxyType(dict(changes)), _encode_strict(changes), True
+            return _encode_strict(changes), None
         except (ValueError, RecursionError):  # NaN, infinity: refused below as always
             pass
-    masked = redact(changes)
-    return MappingProxyType(masked), encode_audit(masked), False
+    masked = MappingProxyType(redact(changes))
+    return encode_audit(masked), masked
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def plain_json(mapping: Mapping[str, Any]) -> bool:
+    """Whether ``mapping`` holds only values its JSON text reads back as, so it reads back equal.
+
+    That is ``str`` keys and values that are exactly ``str``, ``int``, ``float``,
+    ``bool``, ``None``, or ``dict`` and ``list`` of those (not tuples, not subclasses).
+    """
+    return all(k.__class__ is str and _plain_value(v) for k, v in mapping.items())
+
+
+def _plain_value(value: Any) -> bool:
+    c = value.__class__
+    if c in _PLAIN:
+        return True
+    if c is dict:
+        return plain_json(value)
+    return c is list and all(_plain_value(v) for v in value)
 
 
 def record_of(out: Outcome, seq: int, payload: Mapping[str, Any] | None = None) -> HistoryRecord:

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from posflow._history import HistoryRecord, _RecordSlots
+from posflow._mask import unmasked_plain_json
 from posflow._outcome import Outcome
 from posflow._reasons import Reason
 from posflow._terminal import Terminal, terminal_of
@@ -25,7 +26,7 @@ from posflow.store._json import (
     encode_data,
     encode_reasons,
 )
-from posflow.store._records import _EMPTY, masked_changes, masked_payload
+from posflow.store._records import _EMPTY, changes_json, masked_payload, plain_json
 
 if TYPE_CHECKING:
     from posflow.store._sql import SQLStore
@@ -118,11 +119,12 @@ class _RowEncoding:
     and kept in the transaction's slots.
     """
 
-    __slots__ = ("_at", "_at_text", "_payload", "_payload_text")
+    __slots__ = ("_at", "_at_text", "_payload", "_payload_exact", "_payload_text")
 
     _at: object
     _at_text: Any
     _payload: object
+    _payload_exact: bool  # _payload_text reads back equal to _payload (see record_row)
     _payload_text: str
     _s: SQLStore
 
@@ -138,6 +140,7 @@ class _RowEncoding:
         payload = record.payload
         if payload is not self._payload:
             self._payload_text = encode_audit(payload)
+            self._payload_exact = plain_json(payload)
             self._payload = payload
         at = record.at
         if at is not self._at:
@@ -165,15 +168,27 @@ class _RowEncoding:
 
         Also returns whether the changes are plain JSON (see ``Write.plain``).
         The changes are encoded once, and masked only when one of their keys is
-        sensitive (see :func:`~posflow.store._records.masked_changes`; the record is
-        built here as :func:`~posflow.store._records.record_of` builds it). The
-        record is the outcome's ``record``.
+        sensitive (see :func:`~posflow.store._records.changes_json`).
+
+        The outcome's ``record`` is the one :func:`~posflow.store._records.record_of`
+        builds, but it is built only when read: while payload and changes are
+        texts that read back equal to them, the outcome keeps ``seq`` and the two
+        texts instead (see ``Outcome._record``). A batch's outcomes then leave no
+        record, mapping views or copies of the changes for the cyclic GC to walk
+        over until they are read, and most never are.
         """
         raw = out._changes
-        if raw:
-            changes, changes_text, plain = masked_changes(raw)
+        masked: Mapping[str, Any] | None = None
+        if not raw:
+            changes_text = "{}"
+        elif raw.__class__ is dict and unmasked_plain_json(raw):
+            # changes_json's common case, inlined: plain changes encoded as they are
+            try:
+                changes_text = _encode_strict(raw)
+            except (ValueError, RecursionError):  # NaN, infinity: refused there as always
+                changes_text, masked = changes_json(raw)
         else:
-            changes, changes_text, plain = _EMPTY, "{}", True
+            changes_text, masked = changes_json(raw)
         reasons = out.reasons
         prev = out.previous
         ctx = out._ctx
@@ -181,44 +196,66 @@ class _RowEncoding:
             payload = masked_payload(ctx.payload)
         if payload is not self._payload:
             self._payload_text = encode_audit(payload)
+            self._payload_exact = plain_json(payload)
             self._payload = payload
-        at = out.at
+        at = out._at
+        if at.__class__ is int:  # the system clock's reading, not yet a datetime
+            at = out.at
         if at is not self._at:
-            self._at_text = self._s._ts(at)
+            self._at_text = self._s._ts(at)  # type: ignore[arg-type]  # a datetime by now
             self._at = at
-        tid = prev.id
-        event = out.event
-        from_state = prev.state
-        to_state = None if reasons else out.terminal.state
-        version = out.terminal.version
-        actor = ctx.actor
-        key = out.idempotency_key
-        rec: Any = _RecordSlots()
-        rec.terminal_id = tid
-        rec.seq = seq
-        rec.event = event
-        rec.from_state = from_state
-        rec.to_state = to_state
-        rec.version = version
-        rec.actor = actor
-        rec.at = at
-        rec.payload = payload
-        rec.reasons = tuple([r.code for r in reasons]) if reasons else ()
-        rec.idempotency_key = key
-        rec.changes = changes
-        rec.__class__ = HistoryRecord
-        out._record = rec
+        # the record no longer needs the unmasked changes: let the effect's mapping go
+        # rather than keep one per outcome alive (often a GC-tracked dict) for nothing
+        out._changes = None
+        after = out.terminal
+        if masked is None and self._payload_exact:
+            out._record = (seq, self._payload_text, changes_text)
+        else:
+            changes = _plain_view(raw) if masked is None else masked
+            out._record = _record(out, seq, at, payload, changes)
         return (
-            tid,
+            prev.id,
             seq,
-            event,
-            from_state,
-            to_state,
-            version,
-            actor,
+            out.event,
+            prev.state,
+            None if reasons else after.state,
+            after.version,
+            ctx.actor,
             self._at_text,
             self._payload_text,
             encode_reasons(reasons) if reasons else "[]",
-            key,
+            out.idempotency_key,
             changes_text,
-        ), plain
+        ), masked is None
+
+
+def _plain_view(changes: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """Plain changes as the record keeps them: an equal read-only copy, as masking makes."""
+    return MappingProxyType(dict(changes)) if changes else _EMPTY
+
+
+def _record(
+    out: Outcome,
+    seq: int,
+    at: Any,
+    payload: Mapping[str, Any],
+    changes: Mapping[str, Any],
+) -> HistoryRecord:
+    """``out``'s record at ``seq``, with its payload and changes already masked."""
+    reasons = out.reasons
+    prev = out.previous
+    rec: Any = _RecordSlots()
+    rec.terminal_id = prev.id
+    rec.seq = seq
+    rec.event = out.event
+    rec.from_state = prev.state
+    rec.to_state = None if reasons else out.terminal.state
+    rec.version = out.terminal.version
+    rec.actor = out._ctx.actor
+    rec.at = at
+    rec.payload = payload
+    rec.reasons = tuple([r.code for r in reasons]) if reasons else ()
+    rec.idempotency_key = out.idempotency_key
+    rec.changes = changes
+    rec.__class__ = HistoryRecord
+    return rec  # type: ignore[no-any-return]

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from posflow.store._sql import SQLStore
 
 _utcnow = dt.datetime.now
+_new = object.__new__
 _UTC = dt.UTC
 
 
@@ -45,6 +46,7 @@ class _SQLTx(_RowEncoding):
         # a batch shares one masked payload and often one time: encode each once
         self._payload: object = None
         self._payload_text = "{}"
+        self._payload_exact = True
         self._at: object = None
         self._at_text: Any = None
         self._kept: dict[str, tuple[int, object, Terminal]] | None = None
@@ -189,7 +191,12 @@ class _SQLTx(_RowEncoding):
                     ):
                         t = terminal_from(tid, state, version, data)
                         seq = _seq(tid, stored_seq)
-                    out[tid] = Loaded(t, seq, data)
+                    # Loaded(t, seq, data) without the call into its __init__
+                    loaded = _new(Loaded)
+                    loaded.terminal = t
+                    loaded.seq = seq
+                    loaded.token = data
+                    out[tid] = loaded
         except s._dbapi.Error as exc:
             raise s._translate(exc) from exc
         return out
