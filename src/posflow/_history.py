@@ -90,21 +90,11 @@ class HistoryRecord(_RecordSlots):
 
     def with_seq(self, seq: int) -> HistoryRecord:
         """Return this record placed at position ``seq`` of its terminal's history."""
-        rec: Any = _RecordSlots()
-        rec.terminal_id = self.terminal_id
-        rec.seq = seq
-        rec.event = self.event
-        rec.from_state = self.from_state
-        rec.to_state = self.to_state
-        rec.version = self.version
-        rec.actor = self.actor
-        rec.at = self.at
-        rec.payload = self.payload  # already masked and read-only: shared, not copied
-        rec.reasons = self.reasons
-        rec.idempotency_key = self.idempotency_key
-        rec.changes = self.changes
-        rec.__class__ = HistoryRecord
-        return rec  # type: ignore[no-any-return]
+        # payload and changes are already masked and read-only: shared, not copied
+        return filled_record(
+            self.terminal_id, seq, self.event, self.from_state, self.to_state, self.version,
+            self.actor, self.at, self.payload, self.reasons, self.idempotency_key, self.changes,
+        )  # fmt: skip
 
     def __reduce__(self) -> tuple[Any, ...]:
         # payload and changes are read-only views pickle cannot copy: send plain dicts
@@ -168,46 +158,33 @@ def build_record(
     Payload and changes are masked exactly as the constructor masks them; the other
     fields are taken as given, so the caller must pass them with the right types.
     """
-    rec: Any = _RecordSlots()
-    rec.terminal_id = terminal_id
-    rec.seq = seq
-    rec.event = event
-    rec.from_state = from_state
-    rec.to_state = to_state
-    rec.version = version
-    rec.actor = actor
-    rec.at = at
-    rec.payload = MappingProxyType(redact(payload)) if payload else _EMPTY
-    rec.reasons = reasons
-    rec.idempotency_key = idempotency_key
-    rec.changes = MappingProxyType(redact(changes)) if changes else _EMPTY
-    rec.__class__ = HistoryRecord
-    return rec  # type: ignore[no-any-return]
+    return filled_record(
+        terminal_id, seq, event, from_state, to_state, version, actor, at,
+        MappingProxyType(redact(payload)) if payload else _EMPTY,
+        reasons, idempotency_key,
+        MappingProxyType(redact(changes)) if changes else _EMPTY,
+    )  # fmt: skip
 
 
-def _view_of(text: str) -> Mapping[str, Any]:
-    return _EMPTY if text == "{}" else MappingProxyType(json.loads(text))
-
-
-def stored_record(
+def filled_record(
     terminal_id: str,
-    seq: int,
+    seq: int | None,
     event: str,
     from_state: str,
     to_state: str | None,
     version: int,
     actor: str,
     at: dt.datetime,
-    payload_json: str,
+    payload: Mapping[str, Any],
     reasons: tuple[str, ...],
     idempotency_key: str | None,
-    changes_json: str,
+    changes: Mapping[str, Any],
 ) -> HistoryRecord:
-    """A record a store saved with its payload and changes as JSON text, built back.
+    """A record of exactly these fields, without the constructor's checks and copies.
 
-    The store passes the masked payload and changes as the JSON it wrote only
-    when that text reads back equal to them, so the record built here, however
-    much later, is equal to the one it stored (see ``Outcome.record``).
+    Every record posflow builds itself comes from here. ``payload`` and ``changes``
+    must already be masked read-only views (``MappingProxyType``) that nobody else
+    may change; the other fields must have the right types.
     """
     rec: Any = _RecordSlots()
     rec.terminal_id = terminal_id
@@ -218,9 +195,14 @@ def stored_record(
     rec.version = version
     rec.actor = actor
     rec.at = at
-    rec.payload = _view_of(payload_json)
+    rec.payload = payload
     rec.reasons = reasons
     rec.idempotency_key = idempotency_key
-    rec.changes = _view_of(changes_json)
+    rec.changes = changes
     rec.__class__ = HistoryRecord
     return rec  # type: ignore[no-any-return]
+
+
+def view_of(text: str) -> Mapping[str, Any]:
+    """The read-only mapping of JSON object ``text`` (the shared empty one for ``{}``)."""
+    return _EMPTY if text == "{}" else MappingProxyType(json.loads(text))

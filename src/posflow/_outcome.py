@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from posflow._context import Context
-from posflow._history import HistoryRecord, build_record, stored_record
+from posflow._history import HistoryRecord, build_record, filled_record, view_of
 from posflow._reasons import Reason
 from posflow.errors import TransitionBlocked
 
@@ -173,10 +173,10 @@ class Outcome:
             )  # fmt: skip
         else:  # what a store saved: its seq, and payload and changes as the JSON it wrote
             seq, payload_json, changes_json = rec
-            built = stored_record(
+            built = filled_record(
                 previous.id, seq, self.event, previous.state, to_state,
-                self.terminal.version, self._ctx.actor, self.at, payload_json, codes,
-                self.idempotency_key, changes_json,
+                self.terminal.version, self._ctx.actor, self.at, view_of(payload_json), codes,
+                self.idempotency_key, view_of(changes_json),
             )  # fmt: skip
         self._record = built
         return built

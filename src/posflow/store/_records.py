@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from posflow._history import HistoryRecord, _RecordSlots
+from posflow._history import HistoryRecord, filled_record
 from posflow._mask import redact, unmasked_plain_json
 from posflow._outcome import Outcome
 from posflow.store._json import _encode_strict, encode_audit
@@ -73,23 +73,15 @@ def record_of(out: Outcome, seq: int, payload: Mapping[str, Any] | None = None) 
     reasons = out.reasons
     prev = out.previous
     ctx = out._ctx
-    rec: Any = _RecordSlots()
-    rec.terminal_id = prev.id
-    rec.seq = seq
-    rec.event = out.event
-    rec.from_state = prev.state
-    rec.to_state = None if reasons else out.terminal.state
-    rec.version = out.terminal.version
-    rec.actor = ctx.actor
-    rec.at = out.at
-    rec.payload = masked_payload(ctx.payload) if payload is None else payload
-    rec.reasons = tuple([r.code for r in reasons]) if reasons else ()
-    rec.idempotency_key = out.idempotency_key
     changes = out._changes
-    rec.changes = MappingProxyType(redact(changes)) if changes else _EMPTY
-    rec.__class__ = HistoryRecord
-    out._record = rec
-    return rec  # type: ignore[no-any-return]
+    rec = out._record = filled_record(
+        prev.id, seq, out.event, prev.state, None if reasons else out.terminal.state,
+        out.terminal.version, ctx.actor, out.at,
+        masked_payload(ctx.payload) if payload is None else payload,
+        tuple([r.code for r in reasons]) if reasons else (), out.idempotency_key,
+        MappingProxyType(redact(changes)) if changes else _EMPTY,
+    )  # fmt: skip
+    return rec
 
 
 _setattr = object.__setattr__

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from posflow._history import HistoryRecord, _RecordSlots
+from posflow._history import HistoryRecord, filled_record
 from posflow._mask import unmasked_plain_json
 from posflow._outcome import Outcome
 from posflow._reasons import Reason
@@ -30,9 +30,6 @@ from posflow.store._records import _EMPTY, changes_json, masked_payload, plain_j
 
 if TYPE_CHECKING:
     from posflow.store._sql import SQLStore
-
-_new = object.__new__
-_setattr = object.__setattr__
 
 
 def _seq(terminal_id: str, value: Any) -> int:
@@ -96,20 +93,10 @@ def record_from(terminal_id: str, r: Sequence[Any], key: str | None) -> HistoryR
             f"terminal {terminal_id!r}: history row {seq} holds malformed reasons",
             terminal_id=terminal_id,
         ) from None
-    rec: HistoryRecord = _new(HistoryRecord)
-    _setattr(rec, "terminal_id", terminal_id)
-    _setattr(rec, "seq", seq)
-    _setattr(rec, "event", event)
-    _setattr(rec, "from_state", from_state)
-    _setattr(rec, "to_state", to_state)
-    _setattr(rec, "version", version)
-    _setattr(rec, "actor", actor)
-    _setattr(rec, "at", _from_ts(at, terminal_id))
-    _setattr(rec, "payload", MappingProxyType(p))
-    _setattr(rec, "reasons", codes_t)
-    _setattr(rec, "idempotency_key", key)
-    _setattr(rec, "changes", MappingProxyType(c))
-    return rec
+    return filled_record(
+        terminal_id, seq, event, from_state, to_state, version, actor,
+        _from_ts(at, terminal_id), MappingProxyType(p), codes_t, key, MappingProxyType(c),
+    )  # fmt: skip
 
 
 class _RowEncoding:
@@ -244,18 +231,8 @@ def _record(
     """``out``'s record at ``seq``, with its payload and changes already masked."""
     reasons = out.reasons
     prev = out.previous
-    rec: Any = _RecordSlots()
-    rec.terminal_id = prev.id
-    rec.seq = seq
-    rec.event = out.event
-    rec.from_state = prev.state
-    rec.to_state = None if reasons else out.terminal.state
-    rec.version = out.terminal.version
-    rec.actor = out._ctx.actor
-    rec.at = at
-    rec.payload = payload
-    rec.reasons = tuple([r.code for r in reasons]) if reasons else ()
-    rec.idempotency_key = out.idempotency_key
-    rec.changes = changes
-    rec.__class__ = HistoryRecord
-    return rec  # type: ignore[no-any-return]
+    return filled_record(
+        prev.id, seq, out.event, prev.state, None if reasons else out.terminal.state,
+        out.terminal.version, out._ctx.actor, at, payload,
+        tuple([r.code for r in reasons]) if reasons else (), out.idempotency_key, changes,
+    )  # fmt: skip
