@@ -11,6 +11,7 @@ import pytest
 
 import posflow
 from posflow import Context, Lifecycle, State, Transition
+from posflow._mask import plain_json
 from posflow.errors import (
     ConcurrencyConflict,
     CorruptRecord,
@@ -226,7 +227,7 @@ class TestRecordRows:
     def test_plain_json_is_what_reads_back_equal_and_of_the_same_types(
         self, mapping: Any, plain: bool
     ) -> None:
-        assert _records.plain_json(mapping) is plain
+        assert plain_json(mapping) is plain
         if plain:
             decoded = _json.decode_json("T1", "payload", _json.encode_audit(mapping))
             assert decoded == mapping

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["is_sensitive_key", "mask_value", "redact", "unmasked_plain_json"]
+__all__ = ["is_sensitive_key", "mask_value", "plain_json", "redact", "unmasked_plain_json"]
 
 
 def _pattern(*words: str) -> re.Pattern[str]:
@@ -120,35 +120,46 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 def unmasked_plain_json(mapping: dict[str, Any]) -> bool:
     """Tell whether ``redact(mapping)`` would be an equal copy, and ``mapping`` is plain JSON.
 
-    True only when no key at any depth is sensitive and every value is exactly a
-    ``dict`` with ``str`` keys, ``list``, ``str``, ``int``, ``float``, ``bool`` or
-    ``None`` (what JSON decoding gives back); anything else is ``False``, even
-    when redact would not change it. Cheaper than redacting: nothing is copied.
+    True only when no key at any depth is sensitive and ``mapping`` is plain JSON
+    (see :func:`plain_json`); anything else is ``False``, even when redact would
+    not change it. Cheaper than redacting: nothing is copied.
     """
-    kind, plain = _kind, _PLAIN
+    return plain_json(mapping, sensitive=True)
+
+
+def plain_json(mapping: Mapping[str, Any], *, sensitive: bool = False) -> bool:
+    """Tell whether ``mapping`` reads back equal from its JSON text.
+
+    That is ``str`` keys at every depth and values that are exactly ``str``,
+    ``int``, ``float``, ``bool``, ``None``, or ``dict`` and ``list`` of those
+    (not tuples, not subclasses): what JSON decoding gives back. With
+    ``sensitive``, a sensitive key at any depth also makes it ``False``.
+    """
+    kind = _kind if sensitive else None
+    plain = _PLAIN
     for k, v in mapping.items():
-        if k.__class__ is not str or kind(k) is not None:
+        if k.__class__ is not str or (kind is not None and kind(k) is not None):
             return False
         c = v.__class__
         if c in plain:
             continue
         if c is dict:
-            if not unmasked_plain_json(v):
+            if not plain_json(v, sensitive=sensitive):
                 return False
-        elif c is not list or not _unmasked_plain_list(v):
+        elif c is not list or not _plain_list(v, sensitive):
             return False
     return True
 
 
-def _unmasked_plain_list(items: list[Any]) -> bool:
+def _plain_list(items: list[Any], sensitive: bool) -> bool:
     plain = _PLAIN
     for v in items:
         c = v.__class__
         if c in plain:
             continue
         if c is dict:
-            if not unmasked_plain_json(v):
+            if not plain_json(v, sensitive=sensitive):
                 return False
-        elif c is not list or not _unmasked_plain_list(v):
+        elif c is not list or not _plain_list(v, sensitive):
             return False
     return True

@@ -43,27 +43,6 @@ def changes_json(changes: Mapping[str, Any]) -> tuple[str, Mapping[str, Any] | N
     return encode_audit(masked), masked
 
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-
-
-def plain_json(mapping: Mapping[str, Any]) -> bool:
-    """Whether ``mapping`` holds only values its JSON text reads back as, so it reads back equal.
-
-    That is ``str`` keys and values that are exactly ``str``, ``int``, ``float``,
-    ``bool``, ``None``, or ``dict`` and ``list`` of those (not tuples, not subclasses).
-    """
-    return all(k.__class__ is str and _plain_value(v) for k, v in mapping.items())
-
-
-def _plain_value(value: Any) -> bool:
-    c = value.__class__
-    if c in _PLAIN:
-        return True
-    if c is dict:
-        return plain_json(value)
-    return c is list and all(_plain_value(v) for v in value)
-
-
 def record_of(out: Outcome, seq: int, payload: Mapping[str, Any] | None = None) -> HistoryRecord:
     """The history record of ``out`` at ``seq``: the same fields as ``out.record``, built once.
 

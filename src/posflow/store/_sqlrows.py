@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from posflow._history import HistoryRecord, filled_record
-from posflow._mask import unmasked_plain_json
+from posflow._mask import plain_json, unmasked_plain_json
 from posflow._outcome import Outcome
 from posflow._reasons import Reason
 from posflow._terminal import Terminal, terminal_of
@@ -26,7 +26,7 @@ from posflow.store._json import (
     encode_data,
     encode_reasons,
 )
-from posflow.store._records import _EMPTY, changes_json, masked_payload, plain_json
+from posflow.store._records import _EMPTY, changes_json, masked_payload
 
 if TYPE_CHECKING:
     from posflow.store._sql import SQLStore
