@@ -512,6 +512,28 @@ class TestLoadedTerminalReuse:
         svc = TerminalService(_adding(1), sql_store)
         svc.create_many([("A", None), ("B", None)])
         first = svc.fire_many([Command("A", "add"), Command("B", "add")])
+        # another writer (a store of its own, as in another process) moves A on
+        TerminalService(_adding(2), SQLStore(sql_store.engine)).fire("A", "add")
+        again = svc.fire_many([Command("A", "add"), Command("B", "add")])
+        assert again[0].previous is not first[0].terminal
+        assert dict(again[0].previous.data) == {"v": 2, "n": 2}
+        assert again[0].terminal.version == 3
+        assert again[1].previous == first[1].terminal  # SQLite read it again with A
+        svc.fire("B", "add")  # a single fire in between: B's row moved on
+        last = svc.fire_many([Command("A", "add"), Command("B", "add")])
+        assert last[1].previous.version == 3
+        assert last[1].previous is not again[1].terminal
+        assert svc.verify_all() == []
+
+    def test_a_row_edited_in_place_is_decoded_again_where_rows_are_read(
+        self, sql_store: SQLStore
+    ) -> None:
+        # SQLite without the option trusts the kept terminal (its history did not grow);
+        # PostgreSQL and optimistic SQLite read every row and compare it
+        store = SQLStore(sql_store.engine, optimistic=True) if sql_store._sqlite else sql_store
+        svc = TerminalService(_adding(1), store)
+        svc.create_many([("A", None), ("B", None)])
+        first = svc.fire_many([Command("A", "add"), Command("B", "add")])
         # same history length and state, other data: only the data text tells
         _exec(sql_store, "UPDATE posflow_terminals SET data = ? WHERE id = ?", ('{"v":2}', "A"))
         again = svc.fire_many([Command("A", "add"), Command("B", "add")])

@@ -44,6 +44,28 @@ MAX_RUN_ID_LENGTH = 64
 """The longest ``run_id`` of a drain, in characters (its keys are ``run_id:terminal_id``)."""
 
 
+class StaleRead(Exception):
+    """A transaction decided on terminals it did not read, and one of them had changed.
+
+    A store may hand out a terminal it saved itself without reading its row again
+    (the SQLite store does: see ``_SQLTx.load_many``), as long as it proves before
+    committing that the row is still that one. When the proof fails, it rolls back,
+    forgets what it kept and raises this; the service then decides the same
+    commands again, on terminals read from the database. It never reaches the
+    caller.
+    """
+
+
+class KeyTaken(Exception):
+    """A batch saved under an idempotency key already used, which it had not looked up.
+
+    A store whose unique ``(terminal_id, idempotency_key)`` index refuses a used key
+    may let the service skip looking keys up (``defer_key_lookups``); a refused
+    insert then rolls the batch back with this, and the service decides it again
+    with every key looked up first. It never reaches the caller.
+    """
+
+
 class Loaded:
     """A terminal as a write transaction read it.
 

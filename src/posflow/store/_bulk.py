@@ -11,8 +11,10 @@ from posflow._outcome import Outcome
 from posflow.errors import CorruptRecord, InvalidInput, TerminalNotFound
 from posflow.store._base import (
     MAX_ID_LENGTH,
+    KeyTaken,
     Loaded,
     Prior,
+    StaleRead,
     Write,
     check_id,
     check_text,
@@ -129,8 +131,31 @@ class _BulkFires(_ServiceBase):
             ctx.at,
         )
 
-    def _fire_batch(  # noqa: PLR0912, PLR0915 - the bulk hot path, inlined on purpose
+    def _fire_batch(
         self, batch: Sequence[Command], ctx: Context, errors: str
+    ) -> list[Outcome | CommandFailed]:
+        """One batch in one transaction, decided again while the store finds it decided stale.
+
+        A store may hand out terminals it saved itself without reading them (see
+        :class:`~posflow.store._base.StaleRead`); when one of them had changed
+        meanwhile, nothing was written and the store forgot what it kept, so the
+        next attempt reads what is stored now. Each such round needs another
+        writer to have saved one of the batch's terminals in between. A store
+        may also leave the keys to its unique index (see
+        :class:`~posflow.store._base.KeyTaken`): when a key was taken, the batch
+        is decided again with every key looked up first.
+        """
+        look_up = False
+        while True:
+            try:
+                return self._decide_batch(batch, ctx, errors, look_up)
+            except StaleRead:
+                continue
+            except KeyTaken:
+                look_up = True
+
+    def _decide_batch(  # noqa: PLR0912, PLR0915 - the bulk hot path, inlined on purpose
+        self, batch: Sequence[Command], ctx: Context, errors: str, look_up: bool
     ) -> list[Outcome | CommandFailed]:
         results: list[Outcome | CommandFailed] = []
         fire = self._lifecycle.fire
@@ -160,8 +185,15 @@ class _BulkFires(_ServiceBase):
                         pair = (tid, key)
                 pair_of.append(pair)
             loaded = tx.load_many(ids)
-            pairs = {pair for pair in pair_of if pair is not None and pair[0] in loaded}
-            priors: dict[tuple[str, str], Prior] = tx.find_keys(pairs) if pairs else {}
+            defer = None if look_up else getattr(tx, "defer_key_lookups", None)
+            priors: dict[tuple[str, str], Prior] | None
+            if defer is not None and defer():
+                # keys are left to the store's unique index (KeyTaken at save), and looked
+                # up here only for a command that writes no row (see `unlooked` below)
+                priors = None
+            else:
+                pairs = {pair for pair in pair_of if pair is not None and pair[0] in loaded}
+                priors = tx.find_keys(pairs) if pairs else {}
             masks = masked_payload(shared)
             encode_record = tx.encode_record
             encode_data = tx.encode_data
@@ -172,6 +204,10 @@ class _BulkFires(_ServiceBase):
             seen: dict[tuple[str, str], Outcome] = {}
             checked: set[str] = set()
             for command, pair in zip(batch, pair_of, strict=True):
+                # a key not looked up, once the command got past where it would have been:
+                # if the command then writes no row, the index cannot tell, so it is looked
+                # up after all, and a key used before answers as it would have
+                unlooked = None
                 try:
                     tid = command.terminal_id
                     base = loaded.get(tid) if tid.__class__ is str else None
@@ -197,11 +233,14 @@ class _BulkFires(_ServiceBase):
                         if earlier is not None:
                             results.append(_again(earlier))
                             continue
-                        prior = priors.get(pair) if priors else None
-                        if prior is not None:
-                            loaded_now = Loaded(w.terminal, base.seq + len(w.rows))
-                            results.append(_duplicate(loaded_now, prior, ctx))
-                            continue
+                        if priors is None:
+                            unlooked = pair
+                        else:
+                            prior = priors.get(pair) if priors else None
+                            if prior is not None:
+                                loaded_now = Loaded(w.terminal, base.seq + len(w.rows))
+                                results.append(_duplicate(loaded_now, prior, ctx))
+                                continue
                     elif key is not None:  # a key no store can hold: this raises
                         check_id(key, "idempotency_key")
                     payload: Mapping[str, Any] | None = masks
@@ -215,6 +254,12 @@ class _BulkFires(_ServiceBase):
                     before = w.terminal
                     out = fire(before, event, c_ctx, idempotency_key=key)
                     if out.reasons and not record_refusals:
+                        if unlooked is not None and (
+                            prior := tx.find_keys([unlooked]).get(unlooked)
+                        ):
+                            loaded_now = Loaded(w.terminal, base.seq + len(w.rows))
+                            results.append(_duplicate(loaded_now, prior, ctx))
+                            continue
                         results.append(out)
                         continue
                     rows = w.rows
@@ -231,8 +276,19 @@ class _BulkFires(_ServiceBase):
                     else:
                         data = encode_data(after)
                         plain = plain and w.plain
-                except (InvalidInput, TerminalNotFound, CorruptRecord) as exc:
-                    if errors == "raise":
+                except Exception as exc:
+                    if (
+                        unlooked is not None
+                        and w is not None  # set with unlooked: for the type checker
+                        and base is not None
+                        and (prior := tx.find_keys([unlooked]).get(unlooked))
+                    ):
+                        loaded_now = Loaded(w.terminal, base.seq + len(w.rows))
+                        results.append(_duplicate(loaded_now, prior, ctx))
+                        continue
+                    if errors == "raise" or not isinstance(
+                        exc, InvalidInput | TerminalNotFound | CorruptRecord
+                    ):
                         raise
                     results.append(CommandFailed(command, exc))
                     continue

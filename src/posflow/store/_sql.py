@@ -111,6 +111,10 @@ class SQLStore(_SQLStatements, _SchemaManagement):
         self._dbapi = engine.dialect.dbapi
         self._sqlite = self.dialect == "sqlite"
         self._optimistic = bool(optimistic) and self._sqlite
+        self._trust_kept = self._sqlite and not self._optimistic
+        """Batches may start from kept terminals without reading them (see ``_SQLTx.load_many``)."""
+        self._key_lookups = 0
+        """Batches left that look their keys up first (see ``_SQLTx.defer_key_lookups``)."""
         self._memory = self._sqlite and engine.url.database in (None, "", ":memory:")
         if self._sqlite:
             self._param = "?"
@@ -203,6 +207,7 @@ class SQLStore(_SQLStatements, _SchemaManagement):
         """Close every connection this store holds (an in-memory SQLite database is lost)."""
         self._closer()
         self._idle = []
+        self._recent = {}  # the database may be replaced before the store is used again
         self._closer = weakref.finalize(self, _close_all, self._idle)
         self.engine.dispose()
 
@@ -298,3 +303,4 @@ def _forget_pool(ref: weakref.ref[SQLStore]) -> None:
         store._idle = []
         store._closer = weakref.finalize(store, _close_all, store._idle)
         store.engine.dispose(close=False)
+        store._recent = {}  # the parent writes on: what it kept is no proof here

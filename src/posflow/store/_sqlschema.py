@@ -90,6 +90,7 @@ class _SchemaManagement:
     """The schema methods of :class:`~posflow.store.SQLStore`: create, upgrade, check, drop."""
 
     _dbapi: Any
+    _recent: dict[str, Any]
     _schema: str | None
     _schema_ok: bool
     _sqlite: bool
@@ -234,3 +235,4 @@ class _SchemaManagement:
                 for table in (H, T, M):
                     cur.execute(f"DROP TABLE IF EXISTS {table}")
         self._schema_ok = False
+        self._recent = {}  # a history deleted is no history that grew: trust nothing kept

@@ -1,0 +1,281 @@
+"""SQLite batches start from the terminals the previous batch saved, without reading them.
+
+The kept terminal is trusted, not assumed: another writer (here a second store on
+the same file, as another process would be) that moved a terminal on between two
+batches is found out before the commit, by the ``seq`` check of the ``UPDATE`` or
+by reading the ``seq`` of a terminal the batch did not write, and the batch is
+decided again on what is stored. Nothing the other writer did is lost or
+overwritten, and the caller sees no conflict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from posflow import Context, Lifecycle, State, Terminal, Transition
+from posflow.errors import InvalidInput
+from posflow.store import Command, DuplicateOutcome, RetryPolicy, SQLStore, TerminalService, _sqltx
+
+
+def _tick(t: Terminal, ctx: Context) -> dict[str, Any]:
+    n = int(t.data.get("n", 0)) + 1
+    if ctx.payload.get("picky") and n < 3:
+        return {"n": n, "bad": object()}  # no JSON value: the batch fails on this data
+    return {"n": n}
+
+
+def _ready(t: Terminal, ctx: Context) -> bool:
+    return int(t.data.get("n", 0)) >= 2
+
+
+LIFECYCLE = Lifecycle(
+    ["a", State("b", final=True)],
+    [
+        Transition("tick", "a", "=", effect=_tick),
+        Transition("go", "a", "b", conditions=[_ready]),
+    ],
+    "a",
+)
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    path = tmp_path / "kept.db"
+    SQLStore(f"sqlite:///{path}").create_schema()
+    return path
+
+
+@pytest.fixture
+def store(path: Path) -> Iterator[SQLStore]:
+    store = SQLStore(f"sqlite:///{path}")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def other(path: Path) -> Iterator[TerminalService]:
+    """Another writer on the same file, with a store (and kept terminals) of its own."""
+    store = SQLStore(f"sqlite:///{path}")
+    yield TerminalService(LIFECYCLE, store)
+    store.close()
+
+
+def _service(store: SQLStore, **options: Any) -> TerminalService:
+    svc = TerminalService(LIFECYCLE, store, **options)
+    if store.counts() == {}:
+        svc.create_many([("T1", None), ("T2", None)])
+    return svc
+
+
+def _terminal_reads(seen: list[str]) -> list[str]:
+    return [s for s in seen if s.startswith("SELECT") and "FROM posflow_terminals" in s]
+
+
+def test_a_batch_at_the_terminals_the_last_one_saved_reads_none_of_them(
+    store: SQLStore,
+) -> None:
+    svc = _service(store)
+    first = svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
+    seen: list[str] = []
+    for conn in store._idle:
+        conn.set_trace_callback(seen.append)
+    again = svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
+    assert _terminal_reads(seen) == []
+    assert again[0].previous is first[0].terminal
+    assert [store.get(t).data["n"] for t in ("T1", "T2")] == [2, 2]
+    assert svc.verify_all() == []
+
+
+def test_a_write_by_another_store_between_two_batches_is_not_lost(
+    store: SQLStore, other: TerminalService
+) -> None:
+    svc = _service(store)  # no retry policy: the caller would see a conflict
+    svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
+    other.fire("T1", "tick")  # T1 moves on behind the first store's back
+    outs = svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
+    assert [o.ok for o in outs] == [True, True]
+    assert outs[0].previous.version == 2  # decided on what the other writer stored
+    assert store.get("T1").data["n"] == 3
+    assert [r.version for r in store.history("T1")] == [1, 2, 3]
+    assert svc.verify_all() == []
+    # and the batch after that starts from what this one saved, read or kept
+    assert svc.fire_many([Command("T1", "tick")])[0].previous is outs[0].terminal
+
+
+def test_a_key_used_by_another_store_between_two_batches_is_a_duplicate(
+    store: SQLStore, other: TerminalService
+) -> None:
+    svc = _service(store)
+    svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
+    first = other.fire("T1", "tick", Context({"by": "other"}), idempotency_key="msg-7")
+    outs = svc.fire_many([Command("T1", "tick", idempotency_key="msg-7"), Command("T2", "tick")])
+    assert isinstance(outs[0], DuplicateOutcome)
+    assert outs[0].record == first.record
+    assert outs[0].terminal.data["n"] == 2  # the terminal as stored, not as kept
+    assert [r.idempotency_key for r in store.history("T1")] == [None, "msg-7"]
+    assert store.get("T2").data["n"] == 2
+    assert svc.verify_all() == []
+
+
+def test_a_kept_terminal_the_batch_does_not_write_is_checked_too(
+    store: SQLStore, other: TerminalService
+) -> None:
+    # T1's only command is refused and not recorded: no UPDATE proves T1, its seq is read
+    svc = _service(store, record_refusals=False)
+    svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
+    other.fire("T1", "tick")  # now n == 2: T1 is ready to go
+    outs = svc.fire_many([Command("T1", "go"), Command("T2", "tick")])
+    assert [o.ok for o in outs] == [True, True]  # kept, T1 (n == 1) would have refused
+    assert store.get("T1").state == "b"
+    assert svc.verify_all() == []
+
+
+def test_a_duplicate_on_a_kept_terminal_reports_the_terminal_as_stored(
+    store: SQLStore, other: TerminalService
+) -> None:
+    svc = _service(store)
+    svc.fire_many([Command("T1", "tick", idempotency_key="k1"), Command("T2", "tick")])
+    other.fire("T1", "tick")
+    outs = svc.fire_many([Command("T1", "tick", idempotency_key="k1")])
+    assert isinstance(outs[0], DuplicateOutcome)
+    assert outs[0].terminal.data["n"] == 2
+    assert len(store.history("T1")) == 2
+
+
+def test_a_failure_decided_on_a_changed_terminal_is_decided_again(
+    store: SQLStore, other: TerminalService
+) -> None:
+    svc = _service(store)
+    svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
+    other.fire("T1", "tick")
+    # with T1 as kept (n == 1) the effect gives data no store can hold; as stored, it does not
+    outs = svc.fire_many([Command("T1", "tick", {"picky": True}), Command("T2", "tick")])
+    assert [o.ok for o in outs] == [True, True]
+    assert store.get("T1").data == {"n": 3}
+    # a failure that is not a kept terminal's doing still fails, and writes nothing
+    svc.create("T3")
+    with pytest.raises(InvalidInput):
+        svc.fire_many([Command("T1", "tick"), Command("T3", "tick", {"picky": True})])
+    assert store.get("T1").data == {"n": 3}
+    assert svc.verify_all() == []
+
+
+def test_a_single_fire_in_between_is_seen(store: SQLStore) -> None:
+    svc = _service(store)
+    first = svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
+    svc.fire("T1", "tick")
+    outs = svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
+    assert outs[0].previous.version == 2
+    assert outs[1].previous is first[1].terminal
+    assert svc.verify_all() == []
+
+
+def test_an_optimistic_store_reads_every_terminal(path: Path) -> None:
+    # there another writer may move a terminal on while the batch decides: a race the
+    # caller is told of (ConcurrencyConflict), which only reading tells from a stale one
+    store = SQLStore(f"sqlite:///{path}", optimistic=True)
+    try:
+        svc = _service(store, retry=RetryPolicy(attempts=2, sleep=lambda _: None))
+        svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
+        seen: list[str] = []
+        for conn in store._idle:
+            conn.set_trace_callback(seen.append)
+        svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
+        assert len(_terminal_reads(seen)) == 1
+    finally:
+        store.close()
+
+
+def test_many_rounds_of_two_stores_taking_turns_add_up(
+    store: SQLStore, other: TerminalService
+) -> None:
+    svc = _service(store)
+    ids = [f"M{i}" for i in range(20)]
+    svc.create_many((tid, None) for tid in ids)
+    for i in range(6):
+        svc.fire_many([Command(tid, "tick", idempotency_key=f"a{i}") for tid in ids], batch_size=7)
+        other.fire_many(
+            [Command(tid, "tick", idempotency_key=f"b{i}") for tid in ids[i::3]], batch_size=5
+        )
+        # redelivered: every key is found, whoever used it
+        again = svc.fire_many(
+            [Command(tid, "tick", idempotency_key=f"b{i}") for tid in ids[i::3]]
+            + [Command(tid, "tick", idempotency_key=f"a{i}") for tid in ids]
+        )
+        assert all(isinstance(o, DuplicateOutcome) for o in again)
+    for tid in ids:
+        assert store.get(tid).data["n"] == len(store.history(tid))
+    assert svc.verify_all() == []
+
+
+# -- keys left to the unique index ------------------------------------------------------
+
+
+def test_a_key_used_in_an_earlier_batch_is_found_by_the_index_and_answered_as_before(
+    store: SQLStore,
+) -> None:
+    svc = _service(store)
+    first = svc.fire_many([Command("T1", "tick", idempotency_key="k1"), Command("T2", "tick")])
+    assert store._key_lookups == 0  # nothing was looked up, nothing was taken
+    outs = svc.fire_many(
+        [
+            Command("T2", "tick", idempotency_key="k2"),
+            Command("T1", "tick", idempotency_key="k1"),  # taken: the batch is redone
+            Command("T1", "tick", idempotency_key="k3"),
+        ]
+    )
+    assert [type(o).__name__ for o in outs] == ["Outcome", "DuplicateOutcome", "Outcome"]
+    assert outs[1].record == first[0].record
+    assert outs[2].previous.version == 1  # the duplicate changed nothing
+    assert [r.idempotency_key for r in store.history("T1")] == ["k1", "k3"]
+    assert [r.idempotency_key for r in store.history("T2")] == [None, "k2"]
+    assert store._key_lookups == _sqltx._LOOKUP_BATCHES  # the next batches look them up
+    svc.fire_many([Command("T1", "tick", idempotency_key="k1")])
+    assert store._key_lookups == _sqltx._LOOKUP_BATCHES - 1
+    assert svc.verify_all() == []
+
+
+def test_a_used_key_on_a_command_that_writes_nothing_is_looked_up(store: SQLStore) -> None:
+    svc = _service(store, record_refusals=False)
+    first = svc.fire_many([Command("T1", "tick", idempotency_key="k1"), Command("T2", "tick")])
+    # refused now and not recorded: no insert for the index to refuse, so it is looked up
+    outs = svc.fire_many([Command("T1", "go", idempotency_key="k1"), Command("T2", "tick")])
+    assert isinstance(outs[0], DuplicateOutcome)
+    assert outs[0].record == first[0].record
+    assert store._key_lookups == 0  # found without a redo
+    # a new key on a refusal that is not recorded stays free
+    outs = svc.fire_many([Command("T1", "go", idempotency_key="k9"), Command("T2", "tick")])
+    assert not outs[0].ok
+    assert not isinstance(outs[0], DuplicateOutcome)
+    assert [r.idempotency_key for r in store.history("T1")] == ["k1"]
+
+
+@pytest.mark.parametrize("errors", ["raise", "return"])
+def test_a_used_key_on_a_command_that_fails_is_a_duplicate_as_before(
+    store: SQLStore, errors: Any
+) -> None:
+    svc = _service(store)
+    first = svc.fire_many([Command("T1", "tick", idempotency_key="k1"), Command("T2", "tick")])
+    # an actor no store can hold is refused only after the key was found
+    outs = svc.fire_many(
+        [Command("T1", "tick", actor="till\x00", idempotency_key="k1"), Command("T2", "tick")],
+        errors=errors,
+    )
+    assert isinstance(outs[0], DuplicateOutcome)
+    assert outs[0].record == first[0].record
+    with pytest.raises(InvalidInput):
+        svc.fire_many([Command("T1", "tick", actor="till\x00", idempotency_key="k2")])
+    assert [r.idempotency_key for r in store.history("T1")] == ["k1"]
+
+
+def test_an_optimistic_store_looks_keys_up(path: Path) -> None:
+    optimistic = SQLStore(f"sqlite:///{path}", optimistic=True)
+    try:
+        with optimistic.transaction() as tx:
+            assert tx.defer_key_lookups() is False
+    finally:
+        optimistic.close()
