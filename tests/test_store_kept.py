@@ -279,3 +279,25 @@ def test_an_optimistic_store_looks_keys_up(path: Path) -> None:
             assert tx.defer_key_lookups() is False
     finally:
         optimistic.close()
+
+
+@pytest.mark.parametrize("how", ["drop_schema", "close"])
+def test_nothing_kept_is_trusted_once_the_database_may_have_started_over(
+    store: SQLStore, other: TerminalService, path: Path, how: str
+) -> None:
+    svc = _service(store)
+    svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
+    if how == "drop_schema":
+        store.drop_schema()
+    else:
+        store.close()
+        path.unlink()
+    # the tables start over, and their terminals reach the same history length elsewhere
+    fresh = other.store
+    assert isinstance(fresh, SQLStore)
+    fresh.create_schema()
+    other.create_many([("T1", {"n": 10}), ("T2", {"n": 10})])
+    other.fire_many([Command("T1", "tick"), Command("T2", "tick")])
+    outs = svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
+    assert [o.previous.data["n"] for o in outs] == [11, 11]
+    assert store.get("T1").data["n"] == 12
