@@ -216,6 +216,7 @@ class Outcome:
 
 
 _new = object.__new__
+_AN_OUTCOME = (Outcome,)  # _new(*_AN_OUTCOME) passes this tuple as is (see Lifecycle.fire)
 
 
 def _unpickle_outcome(
@@ -249,7 +250,7 @@ def decided(
     ``Lifecycle.fire`` carries an inlined copy of it on its accepted path; a new
     slot must be set in both.
     """
-    out: Outcome = _new(Outcome)
+    out: Outcome = _new(*_AN_OUTCOME)
     out.terminal = terminal
     out.previous = previous
     out.event = event
