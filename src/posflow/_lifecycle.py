@@ -11,7 +11,7 @@ from posflow._catalogue import NOT_ALLOWED_FROM_STATE, UNDECLARED_STATE, UNKNOWN
 from posflow._context import Context
 from posflow._engine import Step, collect, decide, default_context, refused, resolve
 from posflow._history import HistoryRecord
-from posflow._outcome import Outcome, Verdict
+from posflow._outcome import _AN_OUTCOME, Outcome, Verdict
 from posflow._replay import replay_records
 from posflow._spec import Effect, State, Transition, find_problems
 from posflow._terminal import Terminal, _TerminalSlots, adopt_data
@@ -26,11 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["Lifecycle"]
 
 _new = object.__new__
-# object.__new__'s arguments as one tuple, for a call written _new(*_AN_OUTCOME): that
-# call hands the tuple over as it is, where _new(Outcome) builds (and frees) one each
-# time and reaches object.__new__ through the generic vectorcall path (about 3% of an
-# accepted fire, callgrind)
-_AN_OUTCOME = (Outcome,)
 _time_ns = time.time_ns
 _PASSED = ()  # what a passing guard returns, most often: the empty tuple (one object)
 
