@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import posflow
 from posflow import Context, Lifecycle, State, Terminal, Transition
-from posflow._mask import is_sensitive_key, unmasked_plain_json
+from posflow._mask import _KNOWN_HARMLESS, _kind, is_sensitive_key, redact, unmasked_plain_json
 from strategies import SENSITIVE_KEYS, sensitive_items
 
 EVIDENCE = posflow.reason_spec(
@@ -221,3 +221,14 @@ class TestUnmaskedPlainJson:
             value = {"wrap": [value]}
         if posflow.redact(value) != value:
             assert not unmasked_plain_json(value), key
+
+
+def test_known_harmless_keys_are_not_sensitive() -> None:
+    # redact and plain_json trust this set instead of classifying its keys
+    assert _KNOWN_HARMLESS
+    assert [k for k in _KNOWN_HARMLESS if _kind(k) is not None] == []
+
+
+def test_redact_masks_sensitive_keys_beside_known_ones() -> None:
+    masked = redact({"amount": 5, "password": "123456", "batch": {"no": 1, "pin": "1234"}})
+    assert masked == {"amount": 5, "password": "******", "batch": {"no": 1, "pin": "******"}}

@@ -13,6 +13,7 @@ from posflow._reasons import Reason, ReasonSpec
 from posflow.errors import InvalidInput, PortUnavailable
 from posflow.guards._framework import Guard, guard
 from posflow.guards._read import (
+    given_text,
     mapping,
     merchant_id,
     merchant_of,
@@ -216,9 +217,7 @@ def micro_merchant_quota_available(terminal: Terminal, ctx: Context) -> tuple[Re
 
 def install_address(terminal: Terminal, ctx: Context) -> str | None:
     """The address the terminal is (to be) installed at: the payload's, else the record's."""
-    return optional_text(ctx.payload, "install_address", "payload.install_address") or (
-        optional_text(terminal.data, "install_address", "data.install_address")
-    )
+    return given_text(ctx, terminal, "install_address")
 
 
 @guard("compliance.binding_complete")

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "documents_on_file",
+    "given_text",
     "merchant_id",
     "merchant_of",
     "merchant_type",
@@ -118,9 +119,37 @@ def optional_text(source: Mapping[str, Any], key: str, field: str) -> str | None
     return text or None
 
 
+def given_text(ctx: Context, terminal: Terminal, key: str) -> str | None:
+    """``payload[key]`` as :func:`optional_text` reads it, else ``data[key]``; ``None`` if neither.
+
+    One call for what a guard asks of many events (the SN, the operator, the install
+    address), with optional_text's common case (a plain ``str``) inlined for each.
+    """
+    value = ctx.payload.get(key)
+    if value.__class__ is str:
+        value = value.strip()
+        if value:
+            return value
+    elif value is not None:
+        value = optional_text(ctx.payload, key, f"payload.{key}")  # other types, or refused
+        if value:
+            return value
+    value = terminal.data.get(key)
+    if value.__class__ is str:
+        return value.strip() or None
+    return optional_text(terminal.data, key, f"data.{key}")
+
+
 def merchant_id(merchant: Mapping[str, Any]) -> str:
     """The merchant's id, which every port lookup is keyed by."""
-    found = optional_text(merchant, "id", "data.merchant.id")
+    found = merchant.get("id")
+    if found.__class__ is str:  # optional_text's common case, inlined
+        found = found.strip()
+        if found:
+            return found
+        found = None
+    else:
+        found = optional_text(merchant, "id", "data.merchant.id")
     if found is None:
         raise InvalidInput(
             "is missing; ports are looked up by merchant id", field="data.merchant.id"
@@ -220,5 +249,6 @@ def documents_on_file(ctx: Context, merchant: str) -> tuple[Document, ...]:
             "documents", f"answer could not be read: {type(exc).__name__}"
         ) from exc
     for d in found:
-        port_answer("documents", d, Document, optional=False)
+        if d.__class__ is not Document:  # port_answer's common case, without the call
+            port_answer("documents", d, Document, optional=False)
     return found

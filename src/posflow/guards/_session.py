@@ -14,7 +14,7 @@ from posflow._reasons import Reason, ReasonSpec
 from posflow._versions import parse_version
 from posflow.errors import PortUnavailable
 from posflow.guards._framework import Guard, guard
-from posflow.guards._read import mapping, optional_text, policy_of, text_list, whole
+from posflow.guards._read import given_text, mapping, optional_text, policy_of, text_list, whole
 from posflow.ports import OperatorCheck
 
 if TYPE_CHECKING:
@@ -175,9 +175,7 @@ def operator_valid(terminal: Terminal, ctx: Context) -> tuple[Reason, ...]:
     At sign-out the operator defaults to the one who signed in.
     """
     g = "session.operator_valid"
-    operator = optional_text(ctx.payload, "operator", "payload.operator") or optional_text(
-        terminal.data, "operator", "data.operator"
-    )
+    operator = given_text(ctx, terminal, "operator")
     password = ctx.payload.get("password")
     missing = []
     if operator is None:

@@ -17,7 +17,14 @@ from posflow._reasons import Reason, ReasonSpec
 from posflow._versions import parse_version
 from posflow.errors import InvalidInput, PortUnavailable
 from posflow.guards._framework import Guard, guard
-from posflow.guards._read import merchant_of, optional_text, policy_of, port_answer, text_list
+from posflow.guards._read import (
+    given_text,
+    merchant_of,
+    optional_text,
+    policy_of,
+    port_answer,
+    text_list,
+)
 from posflow.ports import Capability, Device, DeviceLocation, DeviceModel
 
 if TYPE_CHECKING:
@@ -143,9 +150,7 @@ _CAPABILITIES: Final[Mapping[str, Capability]] = MappingProxyType({c.value: c fo
 
 def sn_under_check(terminal: Terminal, ctx: Context) -> str | None:
     """The SN a step is about: the payload's (ship, receive), else the terminal's."""
-    return optional_text(ctx.payload, "sn", "payload.sn") or optional_text(
-        terminal.data, "sn", "data.sn"
-    )
+    return given_text(ctx, terminal, "sn")
 
 
 def device_of(ctx: Context, sn: str) -> Device | None:
