@@ -301,3 +301,102 @@ def test_nothing_kept_is_trusted_once_the_database_may_have_started_over(
     outs = svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
     assert [o.previous.data["n"] for o in outs] == [11, 11]
     assert store.get("T1").data["n"] == 12
+
+
+# -- a store that keeps more than the last batch (cache_terminals) ------------------------
+
+
+@pytest.mark.parametrize("bad", [-1, True, 1.5, "10", None])
+def test_cache_terminals_must_be_a_whole_number(path: Path, bad: Any) -> None:
+    with pytest.raises(InvalidInput) as info:
+        SQLStore(f"sqlite:///{path}", cache_terminals=bad)
+    assert info.value.field == "cache_terminals"
+
+
+def _pairs(*ids: str) -> list[Command]:
+    return [Command(tid, "tick") for tid in ids]
+
+
+def test_by_default_only_the_last_batch_is_kept(store: SQLStore) -> None:
+    svc = _service(store)
+    svc.create_many([("T3", None), ("T4", None)])
+    svc.fire_many(_pairs("T1", "T2"))
+    svc.fire_many(_pairs("T3", "T4"))
+    assert set(store._recent) == {"T3", "T4"}
+
+
+def test_a_store_with_cache_terminals_keeps_that_many_the_latest_saved_last_to_go(
+    path: Path,
+) -> None:
+    store = SQLStore(f"sqlite:///{path}", cache_terminals=4)
+    try:
+        svc = _service(store)
+        svc.create_many((f"T{i}", None) for i in range(3, 7))
+        svc.fire_many(_pairs("T1", "T2"))
+        svc.fire_many(_pairs("T3", "T4"))
+        assert list(store._recent) == ["T1", "T2", "T3", "T4"]
+        svc.fire_many(_pairs("T5", "T6"))
+        assert list(store._recent) == ["T3", "T4", "T5", "T6"]  # the first kept went first
+        # a batch wider than the cache leaves it full, and what it keeps is trusted
+        outs = svc.fire_many(_pairs("T1", "T2", "T3", "T4", "T5", "T6"))
+        assert set(store._recent) <= {f"T{i}" for i in range(1, 7)}
+        assert len(store._recent) == 4
+        kept = sorted(store._recent)
+        seen: list[str] = []
+        for conn in store._idle:
+            conn.set_trace_callback(seen.append)
+        again = svc.fire_many(_pairs(*kept))
+        assert _terminal_reads(seen) == []
+        assert [a.previous for a in again] == [outs[int(t[1:]) - 1].terminal for t in kept]
+        assert svc.verify_all() == []
+    finally:
+        store.close()
+
+
+def test_terminals_kept_from_earlier_batches_are_trusted_and_checked_alike(
+    path: Path, other: TerminalService
+) -> None:
+    store = SQLStore(f"sqlite:///{path}", cache_terminals=100)
+    try:
+        svc = _service(store)
+        svc.create_many([("T3", None)])
+        svc.fire_many(_pairs("T1", "T3"))
+        svc.fire_many(_pairs("T2", "T3"))  # T1 is kept from the batch before
+        assert set(store._recent) == {"T1", "T2", "T3"}
+        other.fire("T1", "tick")
+        seen: list[str] = []
+        for conn in store._idle:
+            conn.set_trace_callback(seen.append)
+        outs = svc.fire_many(_pairs("T1", "T2"))
+        assert _terminal_reads(seen)  # found out, and decided again on what is stored
+        assert [o.previous.data.get("n") for o in outs] == [2, 1]
+        assert [store.get(t).data["n"] for t in ("T1", "T2")] == [3, 2]
+        assert svc.verify_all() == []
+    finally:
+        store.close()
+
+
+def test_an_optimistic_store_with_cache_terminals_trusts_what_it_kept(
+    path: Path, other: TerminalService
+) -> None:
+    # the caller says its processes seldom share a terminal; when one does, the batch
+    # is decided again on what is stored, as the conflict's retry would have done
+    store = SQLStore(f"sqlite:///{path}", optimistic=True, cache_terminals=10)
+    try:
+        svc = _service(store)  # no retry policy: a conflict would reach the caller
+        first = svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
+        seen: list[str] = []
+        for conn in store._idle:
+            conn.set_trace_callback(seen.append)
+        again = svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
+        assert _terminal_reads(seen) == []
+        assert again[0].previous is first[0].terminal
+        other.fire("T2", "tick")
+        outs = svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
+        assert [o.previous.data["n"] for o in outs] == [2, 3]
+        assert [store.get(t).data["n"] for t in ("T1", "T2")] == [3, 4]
+        with store.transaction() as tx:
+            assert tx.defer_key_lookups() is True
+        assert svc.verify_all() == []
+    finally:
+        store.close()

@@ -15,6 +15,7 @@ import os
 import re
 import weakref
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 from posflow._history import HistoryRecord
@@ -70,6 +71,14 @@ class SQLStore(_SQLStatements, _SchemaManagement):
             when the service has a :class:`~posflow.store.RetryPolicy`) instead of
             waiting for the lock before it reads. Several processes then decide at
             once; off by default, as a race is then reported rather than waited out.
+        cache_terminals: how many of the terminals it saved the store keeps, decoded, for
+            later batches (most recently saved first kept; on SQLite such a batch does
+            not read their rows, see docs/store.md). ``0``, the default, keeps only the
+            last batch's. A process that alone writes its share of the terminals (a
+            simulation's worker, a shard's consumer) gives its share's size; each kept
+            terminal holds its data decoded and as text (about 2 KB for a busy one).
+            With ``optimistic``, kept terminals are reused without reading them only
+            when this is given: the caller says its processes seldom share a terminal.
 
     Raises:
         StoreUnavailable: for a malformed URL, an unsupported database or driver,
@@ -86,8 +95,11 @@ class SQLStore(_SQLStatements, _SchemaManagement):
         wal_autocheckpoint: int = 10000,
         pool_size: int = 5,
         optimistic: bool = False,
+        cache_terminals: int = 0,
     ) -> None:
         sa = _import_sqlalchemy()
+        if type(cache_terminals) is not int or cache_terminals < 0:
+            raise InvalidInput("must be a whole number, 0 or more", field="cache_terminals")
         if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
             raise InvalidInput("must be a plain SQL identifier", field="schema")
         if synchronous.upper() not in {"NORMAL", "FULL", "EXTRA", "OFF"}:
@@ -111,7 +123,9 @@ class SQLStore(_SQLStatements, _SchemaManagement):
         self._dbapi = engine.dialect.dbapi
         self._sqlite = self.dialect == "sqlite"
         self._optimistic = bool(optimistic) and self._sqlite
-        self._trust_kept = self._sqlite and not self._optimistic
+        self._cache_terminals = cache_terminals
+        # optimistic processes often share terminals: trust kept ones only when asked to
+        self._trust_kept = self._sqlite and (not self._optimistic or cache_terminals > 0)
         """Batches may start from kept terminals without reading them (see ``_SQLTx.load_many``)."""
         self._key_lookups = 0
         """Batches left that look their keys up first (see ``_SQLTx.defer_key_lookups``)."""
@@ -202,6 +216,19 @@ class SQLStore(_SQLStatements, _SchemaManagement):
         self._ensure_schema()
         with self._unit_of_work("BEGIN" if self._sqlite else None) as cur:
             return fn(cur)
+
+    def _remember(self, kept: dict[str, tuple[int, object, Terminal]]) -> None:
+        """Keep the terminals a transaction committed, for the next ones to start from."""
+        cap = self._cache_terminals
+        if not cap:  # the default: the last batch's terminals only
+            self._recent = kept
+            return
+        recent = self._recent
+        recent.update(kept)
+        excess = len(recent) - cap
+        if excess > 0:  # the first kept go first (a dict keeps its keys in that order)
+            for tid in list(islice(recent, excess)):
+                del recent[tid]
 
     def close(self) -> None:
         """Close every connection this store holds (an in-memory SQLite database is lost)."""

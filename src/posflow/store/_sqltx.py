@@ -115,7 +115,7 @@ class _SQLTx(_RowEncoding):
                     _rollback(conn)
                     raise
                 if self._kept:
-                    s._recent = self._kept  # committed: what the next load may reuse
+                    s._remember(self._kept)  # committed: what the next loads may reuse
             else:
                 stale = False
                 if (
@@ -223,10 +223,10 @@ class _SQLTx(_RowEncoding):
     def load_many(self, ids: Collection[str]) -> dict[str, Loaded]:
         """Read and lock (PostgreSQL: ``FOR UPDATE``, in id order) several terminals.
 
-        On SQLite (not optimistic), a terminal the last committed batch saved
-        (``s._recent``) is handed out as kept, without reading its row: the
-        ``SELECT`` and checks of a batch's rows cost about a tenth of a batched
-        fire, and a batch mostly fires at the terminals the one before it did.
+        On SQLite, a terminal a committed batch saved and the store still keeps
+        (``s._recent``: the last batch's, or up to ``cache_terminals``) is handed
+        out as kept, without reading its row: the ``SELECT`` and checks of a
+        batch's rows cost about a tenth of a batched fire.
         It is trusted, not assumed: the ``UPDATE ... WHERE seq = ?`` that saves
         it (or ``_check_trusted`` when nothing is saved) proves before the
         commit that its history did not grow, and the batch is decided again on
@@ -236,11 +236,13 @@ class _SQLTx(_RowEncoding):
         on, a terminal that changed did so before this transaction began, so
         deciding again on its row is exactly what reading it would have given.
 
-        Not on optimistic SQLite, where another process may write during the
-        decision (a race it must report as ``ConcurrencyConflict``, which a
-        kept terminal found changed cannot tell from one that was stale), nor
-        on PostgreSQL, where ``FOR UPDATE`` takes the row locks in id order so
-        that two batches cannot deadlock.
+        Optimistic SQLite does so only when the store was given
+        ``cache_terminals`` (its processes seldom share a terminal): another
+        process may then also write during the decision, and a failed check of
+        a batch that trusted terminals decides it again on read rows, which is
+        what the retry of the ``ConcurrencyConflict`` it would otherwise raise
+        does. Not on PostgreSQL, where ``FOR UPDATE`` takes the row locks in id
+        order so that two batches cannot deadlock.
         """
         s = self._s
         cur = self._cur
@@ -326,14 +328,15 @@ class _SQLTx(_RowEncoding):
     def defer_key_lookups(self) -> bool:
         """Whether the service may leave its keys unlooked-up for this batch (and does).
 
-        On SQLite (not optimistic), the unique ``(terminal_id, idempotency_key)``
+        On SQLite (where kept terminals are trusted), the unique ``(terminal_id, idempotency_key)``
         index is the lookup: an insert under a used key fails, the batch rolls
         back (``KeyTaken``) and is decided again with its keys looked up. Looking
         up a batch's keys costs about a twentieth of a batched fire, and a used
         key is rare outside redeliveries; after one, the next
         ``_LOOKUP_BATCHES`` batches look their keys up first, as a redelivery
-        seldom comes alone. The write lock is held from ``BEGIN IMMEDIATE`` on,
-        so a key used by another process before the insert is in the index.
+        seldom comes alone. The write lock is held from ``BEGIN IMMEDIATE`` on
+        (optimistic: from before the first write), so a key used by another
+        process before the insert is in the index.
         """
         s = self._s
         if not s._trust_kept:
