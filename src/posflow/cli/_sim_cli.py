@@ -79,7 +79,7 @@ def run(
     err = Console(stderr=True)
     rounds = params.days * len(ROUNDS) * workers
     # each worker alone writes its share of the fleet: its store keeps all of it decoded
-    # (about 1 KB a terminal) and reuses it without reading the rows back
+    # (2 to 4 KB a terminal) and reuses it without reading the rows back
     share = -(-params.terminals // max(workers, 1))
     factory = ServiceFactory(url, shared=workers > 1, keep=share)
     if err.is_terminal and not as_json:

@@ -76,7 +76,7 @@ class SQLStore(_SQLStatements, _SchemaManagement):
             not read their rows, see docs/store.md). ``0``, the default, keeps only the
             last batch's. A process that alone writes its share of the terminals (a
             simulation's worker, a shard's consumer) gives its share's size; each kept
-            terminal holds its data decoded and as text (about 2 KB for a busy one).
+            terminal holds its data decoded and as text (2 to 4 KB for a POS terminal).
             With ``optimistic``, kept terminals are reused without reading them only
             when this is given: the caller says its processes seldom share a terminal.
 
