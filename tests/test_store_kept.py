@@ -71,6 +71,14 @@ def _service(store: SQLStore, **options: Any) -> TerminalService:
     return svc
 
 
+def _traced(store: SQLStore) -> list[str]:
+    """The statements the store's pooled connections run from now on, as they run."""
+    seen: list[str] = []
+    for conn in store._idle:
+        conn.set_trace_callback(seen.append)
+    return seen
+
+
 def _terminal_reads(seen: list[str]) -> list[str]:
     return [s for s in seen if s.startswith("SELECT") and "FROM posflow_terminals" in s]
 
@@ -80,9 +88,7 @@ def test_a_batch_at_the_terminals_the_last_one_saved_reads_none_of_them(
 ) -> None:
     svc = _service(store)
     first = svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
-    seen: list[str] = []
-    for conn in store._idle:
-        conn.set_trace_callback(seen.append)
+    seen = _traced(store)
     again = svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
     assert _terminal_reads(seen) == []
     assert again[0].previous is first[0].terminal
@@ -181,9 +187,7 @@ def test_an_optimistic_store_reads_every_terminal(path: Path) -> None:
     try:
         svc = _service(store, retry=RetryPolicy(attempts=2, sleep=lambda _: None))
         svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
-        seen: list[str] = []
-        for conn in store._idle:
-            conn.set_trace_callback(seen.append)
+        seen = _traced(store)
         svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
         assert len(_terminal_reads(seen)) == 1
     finally:
@@ -342,9 +346,7 @@ def test_a_store_with_cache_terminals_keeps_that_many_the_latest_saved_last_to_g
         assert set(store._recent) <= {f"T{i}" for i in range(1, 7)}
         assert len(store._recent) == 4
         kept = sorted(store._recent)
-        seen: list[str] = []
-        for conn in store._idle:
-            conn.set_trace_callback(seen.append)
+        seen = _traced(store)
         again = svc.fire_many(_pairs(*kept))
         assert _terminal_reads(seen) == []
         assert [a.previous for a in again] == [outs[int(t[1:]) - 1].terminal for t in kept]
@@ -364,9 +366,7 @@ def test_terminals_kept_from_earlier_batches_are_trusted_and_checked_alike(
         svc.fire_many(_pairs("T2", "T3"))  # T1 is kept from the batch before
         assert set(store._recent) == {"T1", "T2", "T3"}
         other.fire("T1", "tick")
-        seen: list[str] = []
-        for conn in store._idle:
-            conn.set_trace_callback(seen.append)
+        seen = _traced(store)
         outs = svc.fire_many(_pairs("T1", "T2"))
         assert _terminal_reads(seen)  # found out, and decided again on what is stored
         assert [o.previous.data.get("n") for o in outs] == [2, 1]
@@ -385,9 +385,7 @@ def test_an_optimistic_store_with_cache_terminals_trusts_what_it_kept(
     try:
         svc = _service(store)  # no retry policy: a conflict would reach the caller
         first = svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
-        seen: list[str] = []
-        for conn in store._idle:
-            conn.set_trace_callback(seen.append)
+        seen = _traced(store)
         again = svc.fire_many([Command("T1", "tick"), Command("T2", "tick")])
         assert _terminal_reads(seen) == []
         assert again[0].previous is first[0].terminal
