@@ -155,21 +155,7 @@ def plain_json(mapping: Mapping[str, Any], *, sensitive: bool = False) -> bool:
     (not tuples, not subclasses): what JSON decoding gives back. With
     ``sensitive``, a sensitive key at any depth also makes it ``False``.
     """
-    if sensitive:
-        return _plain_json(mapping, True)
-    plain = _PLAIN
-    for k, v in mapping.items():  # _plain_json's loop, without a key to classify
-        if k.__class__ is not str:
-            return False
-        c = v.__class__
-        if c in plain:
-            continue
-        if c is dict:
-            if not _plain_json(v, False):
-                return False
-        elif c is not list or not _plain_list(v, False):
-            return False
-    return True
+    return _plain_json(mapping, sensitive)
 
 
 def _plain_json(mapping: Mapping[str, Any], sensitive: bool) -> bool:
