@@ -238,8 +238,7 @@ class _BulkFires(_ServiceBase):
                         else:
                             prior = priors.get(pair) if priors else None
                             if prior is not None:
-                                loaded_now = Loaded(w.terminal, base.seq + len(w.rows))
-                                results.append(_duplicate(loaded_now, prior, ctx))
+                                results.append(_duplicate_in(w, prior, ctx))
                                 continue
                     elif key is not None:  # a key no store can hold: this raises
                         check_id(key, "idempotency_key")
@@ -257,8 +256,7 @@ class _BulkFires(_ServiceBase):
                         if unlooked is not None and (
                             prior := tx.find_keys([unlooked]).get(unlooked)
                         ):
-                            loaded_now = Loaded(w.terminal, base.seq + len(w.rows))
-                            results.append(_duplicate(loaded_now, prior, ctx))
+                            results.append(_duplicate_in(w, prior, ctx))
                             continue
                         results.append(out)
                         continue
@@ -280,11 +278,9 @@ class _BulkFires(_ServiceBase):
                     if (
                         unlooked is not None
                         and w is not None  # set with unlooked: for the type checker
-                        and base is not None
                         and (prior := tx.find_keys([unlooked]).get(unlooked))
                     ):
-                        loaded_now = Loaded(w.terminal, base.seq + len(w.rows))
-                        results.append(_duplicate(loaded_now, prior, ctx))
+                        results.append(_duplicate_in(w, prior, ctx))
                         continue
                     if errors == "raise" or not isinstance(
                         exc, InvalidInput | TerminalNotFound | CorruptRecord
@@ -316,6 +312,11 @@ def _batches(commands: Iterable[Command], size: int) -> Iterator[list[Command]]:
     it = iter(commands)
     while batch := list(islice(it, size)):
         yield batch
+
+
+def _duplicate_in(w: Write, prior: Prior, ctx: Context) -> DuplicateOutcome:
+    """A used key's first outcome, with the terminal as this batch has made it so far."""
+    return _duplicate(Loaded(w.terminal, w.loaded.seq + len(w.rows)), prior, ctx)
 
 
 def _again(out: Outcome) -> DuplicateOutcome:
