@@ -398,3 +398,55 @@ def test_an_optimistic_store_with_cache_terminals_trusts_what_it_kept(
         assert svc.verify_all() == []
     finally:
         store.close()
+
+
+def test_a_batch_after_create_many_reads_none_of_the_new_terminals(store: SQLStore) -> None:
+    svc = _service(store)  # create_many of T1 and T2
+    seen = _traced(store)
+    outs = svc.fire_many(_pairs("T1", "T2"))
+    assert _terminal_reads(seen) == []
+    assert [(o.previous.state, o.previous.version) for o in outs] == [("a", 0), ("a", 0)]
+    assert [store.get(t).data["n"] for t in ("T1", "T2")] == [1, 1]
+    assert svc.verify_all() == []
+
+
+def test_a_new_terminal_moved_on_by_another_store_is_found_out(
+    store: SQLStore, other: TerminalService
+) -> None:
+    svc = _service(store)
+    other.fire("T1", "tick")  # T1 is no longer as this store created it
+    outs = svc.fire_many(_pairs("T1", "T2"))
+    assert [o.previous.version for o in outs] == [1, 0]
+    assert [store.get(t).data["n"] for t in ("T1", "T2")] == [2, 1]
+    assert svc.verify_all() == []
+
+
+def test_a_new_terminal_whose_data_would_not_read_back_equal_is_read(store: SQLStore) -> None:
+    svc = TerminalService(LIFECYCLE, store)
+    svc.create_many([("T1", {"pair": (1, 2)}), ("T2", {"pair": [1, 2]})])
+    assert set(store._recent) == {"T2"}  # a tuple reads back as a list: T1 is not kept
+    seen = _traced(store)
+    outs = svc.fire_many(_pairs("T1", "T2"))
+    assert len(_terminal_reads(seen)) == 1
+    assert outs[0].previous.data["pair"] == [1, 2]
+
+
+def test_one_new_terminal_replaces_the_last_batch_only_in_a_store_that_keeps_more(
+    store: SQLStore, path: Path
+) -> None:
+    svc = _service(store)
+    svc.fire_many(_pairs("T1", "T2"))
+    svc.create("T3")
+    assert set(store._recent) == {"T1", "T2"}
+    bigger = SQLStore(f"sqlite:///{path}", cache_terminals=10)
+    try:
+        svc = _service(bigger)
+        svc.fire_many(_pairs("T1", "T2"))
+        svc.create("T4")
+        assert set(bigger._recent) == {"T1", "T2", "T4"}
+        seen = _traced(bigger)
+        svc.fire_many(_pairs("T4"))
+        assert _terminal_reads(seen) == []
+        assert svc.verify_all() == []
+    finally:
+        bigger.close()

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from posflow._mask import plain_json
 from posflow._terminal import Terminal
 from posflow.errors import (
     ConcurrencyConflict,
@@ -154,6 +155,13 @@ class _SQLTx(_TxReads):
             raise TerminalExists(self._existing([t.id for t in terminals])) from None
         except s._dbapi.Error as exc:
             raise s._translate(exc) from exc
+        if len(rows) > 1 or s._cache_terminals:
+            # what a batch's save keeps, for new terminals: no history yet (seq 0), and
+            # only those whose data reads back equal from its text (see Write.plain);
+            # one terminal alone replaces the last batch's only when the store keeps more
+            self._kept = {
+                t.id: (0, d, t) for t, d in zip(terminals, data, strict=True) if plain_json(t.data)
+            }
 
     def _existing(self, ids: list[str]) -> str:
         s = self._s
