@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import posflow
-from posflow.cli import app
+from posflow.cli import _app, app
 from posflow.cli._errors import ExitCode
 
 runner = CliRunner()
@@ -123,6 +123,49 @@ class TestSimulate:
         two = simulate_json(tmp_path / "two.db", *args, "--workers", "2")
         assert two["params"]["workers"] == 2
         assert without_timing(one) == without_timing(two)
+
+    def test_a_small_fleet_runs_in_one_worker_by_default(
+        self, fleet: tuple[Path, dict[str, Any]]
+    ) -> None:
+        _, report = fleet  # 120 terminals, no --workers
+        assert report["params"]["workers"] == 1
+
+    @pytest.mark.parametrize(
+        ("cores", "terminals", "workers"),
+        [
+            (2, 10_000, 2),
+            (2, 100_000, 2),
+            (2, 9_999, 1),
+            (8, 12_000, 2),
+            (8, 1_000_000, 8),
+            (1, 100_000, 1),
+            (4, 1, 1),
+        ],
+    )
+    def test_by_default_a_worker_per_core_and_per_5000_terminals(
+        self, monkeypatch: pytest.MonkeyPatch, cores: int, terminals: int, workers: int
+    ) -> None:
+        monkeypatch.setattr(_app.os, "sched_getaffinity", lambda _pid: set(range(cores)))
+        assert _app.default_workers(terminals) == workers
+
+    def test_the_default_worker_count_is_what_simulate_is_given(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        given: dict[str, Any] = {}
+
+        def run(params: Any, **options: Any) -> None:
+            given.update(options)
+
+        from posflow.cli import _sim_cli  # what simulate imports when it runs
+
+        monkeypatch.setattr(_sim_cli, "run", run)
+        monkeypatch.setattr(_app, "default_workers", lambda terminals: terminals // 1000)
+        assert (
+            invoke("simulate", "--db", str(tmp_path / "w.db"), "--terminals", "7000").exit_code == 0
+        )
+        assert given["workers"] == 7
+        assert invoke("simulate", "--db", str(tmp_path / "w.db"), "--workers", "3").exit_code == 0
+        assert given["workers"] == 3
 
     def test_the_human_report_names_states_events_reasons_and_throughput(
         self, tmp_path: Path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from enum import StrEnum
@@ -23,6 +24,8 @@ DEFAULT_DB = "sqlite:///posflow.db"
 DEFAULT_TERMINALS = 10_000
 DEFAULT_DAYS = 3
 DEFAULT_SEED = 42
+TERMINALS_PER_WORKER = 5_000
+"""``simulate``'s default: no more workers than this many terminals each would fill."""
 
 app = typer.Typer(
     name="posflow",
@@ -164,7 +167,16 @@ def simulate(
         DEFAULT_SEED
     ),
     db: DbOption = DEFAULT_DB,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes. Default: one per available core, at most one per "
+            f"{TERMINALS_PER_WORKER:,} terminals.",
+            show_default=False,
+        ),
+    ] = None,
     lang: LangOption = Lang.en,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
@@ -176,10 +188,24 @@ def simulate(
             Params(seed=seed, terminals=terminals, days=days),
             url=database_url(db),
             shown_db=db,
-            workers=workers,
+            workers=default_workers(terminals) if workers is None else workers,
             lang=lang.value,
             as_json=as_json,
         )
+
+
+def default_workers(terminals: int) -> int:
+    """``simulate``'s worker count when none is given.
+
+    One per core this process may run on, but no more than one per
+    :data:`TERMINALS_PER_WORKER` terminals (a worker's start costs about half a
+    second, more than a small fleet takes), and at least one.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - platforms without affinity (macOS, Windows)
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, terminals // TERMINALS_PER_WORKER))
 
 
 # -- explain, history ------------------------------------------------------------------
