@@ -156,9 +156,10 @@ class _SQLTx(_TxReads):
         except s._dbapi.Error as exc:
             raise s._translate(exc) from exc
         if len(rows) > 1 or s._cache_terminals:
-            # what a batch's save keeps, for new terminals: no history yet (seq 0), and
-            # only those whose data reads back equal from its text (see Write.plain);
-            # one terminal alone replaces the last batch's only when the store keeps more
+            # kept as a batch's saved terminals are: no history yet (seq 0), and only
+            # those whose data reads back equal from its text (see Write.plain). A
+            # single create is kept only where it joins the others (cache_terminals):
+            # by default it would push out the whole last batch
             self._kept = {
                 t.id: (0, d, t) for t, d in zip(terminals, data, strict=True) if plain_json(t.data)
             }
