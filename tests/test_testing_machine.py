@@ -116,7 +116,8 @@ class TestCleanWorkflows:
             def note(self) -> None:
                 reached.update(self.service.get(t).state for t in self.terminal_ids)
 
-        run(Watching, settings(CLEAN, max_examples=30, stateful_step_count=40))
+        # 50 runs: in 60 seeds none missed; 30 missed "closed" in one seed of 20
+        run(Watching, settings(CLEAN, max_examples=50, stateful_step_count=40))
         assert {"signed_in", "closed"} <= reached, sorted(reached)
 
     def test_most_events_fired_have_a_transition_from_the_state(self) -> None:
