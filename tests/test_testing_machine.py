@@ -142,7 +142,7 @@ class TestCleanWorkflows:
 
         run(Counting, settings(CLEAN, max_examples=30, stateful_step_count=30))
         # drawn six in eight from the state's own events (any event may also be one of
-        # them); hypothesis' one_of over the three kinds had given each about a third
+        # them); st.one_of, which keeps each distinct strategy once, gave each kind a third
         assert len(kinds) >= 100, len(kinds)
         assert kinds.count("allowed") >= 0.6 * len(kinds), Counter(kinds)
         assert 0 < kinds.count("unknown") <= 0.25 * len(kinds), Counter(kinds)

@@ -162,9 +162,9 @@ class TerminalMachine(RuleBasedStateMachine):
     def _event(self, terminal: Terminal, data: st.DataObject) -> str:
         # weigh the walk towards events that can happen, so that it gets somewhere: about
         # six draws in eight from the state's own events, one from all, one unknown.
-        # The weights are drawn from one list: st.one_of over six copies of a strategy
-        # and two others picks each of the three about as often (hypothesis favours
-        # the first and last branches), and the walks stalled.
+        # The weights are the copies in one list: st.one_of keeps each distinct
+        # strategy once, so six copies of one had counted as one, each kind came a
+        # third of the time, and the walks stalled.
         allowed = self.lifecycle.allowed_events(terminal.state)
         kinds = [_ALLOWED] * 6 if allowed else []
         kinds.append(_ANY)
