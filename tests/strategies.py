@@ -114,7 +114,6 @@ def _guard_doc(depth: int = 2) -> st.SearchStrategy[Any]:
     inner = _guard_doc(depth - 1)
     return st.one_of(
         name,
-        name,
         st.builds(lambda gs: {"any_of": gs}, st.lists(inner, min_size=1, max_size=3)),
         st.builds(lambda gs: {"all_of": gs}, st.lists(inner, min_size=1, max_size=3)),
         st.builds(lambda g: {"not": g}, inner),
