@@ -74,9 +74,10 @@ class SQLStore(_SQLStatements, _SchemaManagement):
         cache_terminals: how many of the terminals it saved the store keeps, decoded, for
             later batches (most recently saved first kept; on SQLite such a batch does
             not read their rows, see docs/store.md). ``0``, the default, keeps only the
-            last batch's. A process that alone writes its share of the terminals (a
-            simulation's worker, a shard's consumer) gives its share's size; each kept
-            terminal holds its data decoded and as text (2 to 4 KB for a POS terminal).
+            last batch's (a ``create_many`` counts as one). A process that alone writes
+            its share of the terminals (a simulation's worker, a shard's consumer) gives
+            its share's size; each kept terminal holds its data decoded and as text (2 to
+            4 KB for a POS terminal).
             With ``optimistic``, kept terminals are reused without reading them only
             when this is given: the caller says its processes seldom share a terminal.
 
