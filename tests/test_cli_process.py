@@ -86,7 +86,9 @@ def test_simulate_into_postgresql_gives_the_sqlite_results(tmp_path: Path) -> No
             pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432")
         pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
     args = ("simulate", "--terminals", "30", "--days", "3", "--seed", "5", "--json")
-    on_pg = posflow(*args, "--db", url, cwd=tmp_path)
+    # two workers writing at once (what a larger fleet gets by default) give the
+    # single worker's results
+    on_pg = posflow(*args, "--db", url, "--workers", "2", cwd=tmp_path)
     assert on_pg.returncode == 0, on_pg.stderr
     on_sqlite = posflow(*args, cwd=tmp_path)
     first, second = json.loads(on_pg.stdout), json.loads(on_sqlite.stdout)
