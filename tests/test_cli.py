@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from pathlib import Path
@@ -87,7 +88,7 @@ class TestSimulate:
         self, fleet: tuple[Path, dict[str, Any]]
     ) -> None:
         db, report = fleet
-        with sqlite3.connect(db) as conn:
+        with contextlib.closing(sqlite3.connect(db)) as conn:
             rows = dict(
                 conn.execute("SELECT state, COUNT(*) FROM posflow_terminals GROUP BY state")
             )
@@ -221,6 +222,14 @@ class TestSimulate:
         result = invoke("simulate", "--db", url, "--terminals", "5")
         assert result.exit_code == ExitCode.NO_DATABASE
         assert result.stderr.count("\n") == 1
+        assert result.stderr.count("cannot connect to the database") == 1
+        assert "Traceback" not in result.output
+
+    def test_an_unsupported_database_says_so_once(self) -> None:
+        result = invoke("simulate", "--db", "mysql://root@127.0.0.1/test", "--terminals", "5")
+        assert result.exit_code == ExitCode.NO_DATABASE
+        assert result.stderr.startswith("error: ")
+        assert "cannot reach" not in result.stderr
         assert "Traceback" not in result.output
 
 
@@ -299,7 +308,7 @@ class TestExplain:
 
     def test_a_database_without_posflow_tables_is_not_usable(self, tmp_path: Path) -> None:
         db = tmp_path / "other.db"
-        with sqlite3.connect(db) as conn:
+        with contextlib.closing(sqlite3.connect(db)) as conn, conn:
             conn.execute("CREATE TABLE songs (title TEXT)")
         result = invoke("explain", "T0000000", "--db", str(db))
         assert result.exit_code == ExitCode.BAD_DATABASE, result.output

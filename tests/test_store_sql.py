@@ -142,6 +142,25 @@ class TestReachability:
         with pytest.raises(StoreUnavailable):
             SQLStore(url)
 
+    @pytest.mark.parametrize(
+        ("url", "named"),
+        [
+            ("mysql://u@localhost/db", "mysql"),
+            ("postgresql+psycopg2://u:hunter2@h/db", "postgresql+psycopg2"),
+            ("nosuchdb://x/y", "nosuchdb"),
+        ],
+    )
+    def test_another_database_is_named_as_unsupported(self, url: str, named: str) -> None:
+        with pytest.raises(StoreUnavailable) as err:
+            SQLStore(url)
+        text = str(err.value)
+        assert text.startswith(f"unsupported database {named}: use sqlite or postgresql+psycopg")
+        assert "hunter2" not in text
+
+    def test_a_sqlite_url_with_an_unknown_driver_cannot_be_used(self) -> None:
+        with pytest.raises(StoreUnavailable, match="cannot use this database URL"):
+            SQLStore("sqlite+nosuchdriver:///x.db")
+
     def test_an_unreachable_server_is_store_unavailable_without_its_password(self) -> None:
         store = SQLStore("postgresql+psycopg://user:hunter2@127.0.0.1:1/db")
         assert store.engine.dialect.driver == "psycopg"
@@ -155,6 +174,9 @@ class TestReachability:
 
     def test_plain_postgresql_means_psycopg(self) -> None:
         assert SQLStore("postgresql://u@127.0.0.1/db").engine.dialect.driver == "psycopg"
+
+    def test_the_short_postgres_alias_means_psycopg_too(self) -> None:
+        assert SQLStore("postgres://u@127.0.0.1/db").engine.dialect.driver == "psycopg"
 
     def test_a_sqlite_file_that_cannot_be_opened(self, tmp_path: Path) -> None:
         store = SQLStore(f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}")

@@ -93,7 +93,8 @@ def _classify(exc: Exception, errors: Any) -> tuple[ExitCode, str]:
         return ExitCode.UNKNOWN_TERMINAL, f"no terminal {exc.terminal_id!r} in this database"
     unavailable = getattr(errors, "StoreUnavailable", None)
     if unavailable is not None and isinstance(exc, unavailable):
-        return ExitCode.NO_DATABASE, f"cannot reach the database: {exc}"
+        # its messages say what failed ("cannot connect to the database: ...")
+        return ExitCode.NO_DATABASE, str(exc)
     if isinstance(exc, errors.CorruptRecord | errors.SchemaMismatch | errors.StoreError):
         return ExitCode.BAD_DATABASE, f"the database is not usable: {_first_line(exc)}"
     if isinstance(exc, errors.PosflowError):

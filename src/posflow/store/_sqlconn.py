@@ -49,8 +49,15 @@ def _make_engine(sa: Any, url: Any, pool_size: int) -> Any:
     except Exception as exc:  # noqa: BLE001 - a malformed URL is one typed error
         raise StoreUnavailable(f"malformed database URL: {_first_line(exc)}") from None
     shown = parsed.render_as_string(hide_password=True)
-    if parsed.drivername == "postgresql":
+    if parsed.drivername in ("postgresql", "postgres"):  # the short alias, as libpq takes it
         parsed = parsed.set(drivername="postgresql+psycopg")
+    name = parsed.drivername
+    if name.partition("+")[0] != "sqlite" and name != "postgresql+psycopg":
+        # said before SQLAlchemy looks for the driver, whose absence would be the message
+        raise StoreUnavailable(
+            f"unsupported database {name}: use sqlite or postgresql+psycopg",
+            url=shown,
+        )
     # posflow commits or rolls back every transaction itself: no reset on return needed
     kwargs: dict[str, Any] = {"pool_reset_on_return": None}
     if parsed.get_backend_name() == "sqlite":
