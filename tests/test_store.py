@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -41,6 +41,7 @@ from posflow.store import (
     StoreTx,
     TerminalService,
 )
+from sql_support import execute_behind
 
 
 def gate(terminal: posflow.Terminal, ctx: Context) -> bool:
@@ -664,17 +665,6 @@ class TestDrain:
 # -- verification -----------------------------------------------------------------------------
 
 
-def _tamper(store: Any, sql: str, params: Sequence[Any] = ()) -> None:
-    """Change the database behind the store's back, as a bug or an operator might."""
-    conn = store.engine.raw_connection()
-    try:
-        cur = conn.cursor()
-        cur.execute(sql if store.dialect == "sqlite" else sql.replace("?", "%s"), params)
-        conn.commit()
-    finally:
-        conn.close()
-
-
 class TestVerify:
     def test_a_clean_store_verifies(self, svc: TerminalService) -> None:
         svc.create_many((f"T{i}", None) for i in range(5))
@@ -692,7 +682,7 @@ class TestVerify:
             row = store._rows["T2"]
             row.terminal = posflow.Terminal("T2", "c", 1, row.terminal.data)
         else:
-            _tamper(store, "UPDATE posflow_terminals SET state = 'c' WHERE id = ?", ("T2",))
+            execute_behind(store, "UPDATE posflow_terminals SET state = 'c' WHERE id = ?", ("T2",))
         (d,) = svc.verify_all()
         assert isinstance(d, Discrepancy)
         assert d.terminal_id == "T2"
@@ -711,7 +701,7 @@ class TestVerify:
             row = store._rows["T1"]
             row.terminal = posflow.Terminal("T1", "a", 5, {"n": 9, "last": None})
         else:
-            _tamper(
+            execute_behind(
                 store,
                 "UPDATE posflow_terminals SET version = 5, data = ? WHERE id = ?",
                 ('{"n": 9, "last": null}', "T1"),
@@ -730,7 +720,7 @@ class TestVerify:
         if isinstance(store, MemoryStore):
             store._rows["T1"].seq = 3
         else:
-            _tamper(
+            execute_behind(
                 store,
                 "UPDATE posflow_history SET to_state = 'c' WHERE terminal_id = ?",
                 ("T1",),
@@ -744,8 +734,12 @@ class TestVerify:
         svc = TerminalService(SMALL, store)
         svc.create_many((f"T{i}", None) for i in range(4))
         svc.fire("T3", "go", CTX)
-        _tamper(store, "UPDATE posflow_terminals SET data = 'not json' WHERE id = ?", ("T1",))
-        _tamper(store, "UPDATE posflow_history SET payload = '[1' WHERE terminal_id = ?", ("T3",))
+        execute_behind(
+            store, "UPDATE posflow_terminals SET data = 'not json' WHERE id = ?", ("T1",)
+        )
+        execute_behind(
+            store, "UPDATE posflow_history SET payload = '[1' WHERE terminal_id = ?", ("T3",)
+        )
         with pytest.raises(CorruptRecord) as err:
             svc.get("T1")
         assert err.value.terminal_id == "T1"

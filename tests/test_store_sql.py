@@ -35,6 +35,7 @@ from posflow.store import (
     _sqlstmt,
     _sqltx,
 )
+from sql_support import execute_behind
 
 SMALL = Lifecycle(
     ["a", State("b", final=True)],
@@ -43,18 +44,10 @@ SMALL = Lifecycle(
 )
 
 
-def _exec(store: SQLStore, sql: str, params: tuple[Any, ...] = ()) -> None:
-    conn = store.engine.raw_connection()
-    try:
-        cur = conn.cursor()
-        cur.execute(sql if store.dialect == "sqlite" else sql.replace("?", "%s"), params)
-        conn.commit()
-    finally:
-        conn.close()
-
-
 def _set_version(store: SQLStore, value: str) -> None:
-    _exec(store, "UPDATE posflow_meta SET value = ? WHERE key = 'schema_version'", (value,))
+    execute_behind(
+        store, "UPDATE posflow_meta SET value = ? WHERE key = 'schema_version'", (value,)
+    )
 
 
 @pytest.fixture
@@ -111,8 +104,8 @@ class TestSchema:
         other = SQLStore(sql_store.engine)
         other.upgrade_schema()
         assert other.schema_version() == SCHEMA_VERSION
-        _exec(other, "INSERT INTO posflow_marker (x) VALUES (1)")
-        _exec(other, "DROP TABLE posflow_marker")
+        execute_behind(other, "INSERT INTO posflow_marker (x) VALUES (1)")
+        execute_behind(other, "DROP TABLE posflow_marker")
         assert other.counts() == {}
 
     def test_upgrade_creates_a_missing_schema_and_keeps_a_current_one(self, bare: SQLStore) -> None:
@@ -557,7 +550,9 @@ class TestLoadedTerminalReuse:
         svc.create_many([("A", None), ("B", None)])
         first = svc.fire_many([Command("A", "add"), Command("B", "add")])
         # same history length and state, other data: only the data text tells
-        _exec(sql_store, "UPDATE posflow_terminals SET data = ? WHERE id = ?", ('{"v":2}', "A"))
+        execute_behind(
+            sql_store, "UPDATE posflow_terminals SET data = ? WHERE id = ?", ('{"v":2}', "A")
+        )
         again = svc.fire_many([Command("A", "add"), Command("B", "add")])
         assert again[0].previous is not first[0].terminal
         assert dict(again[0].previous.data) == {"v": 2}

@@ -33,6 +33,7 @@ from posflow.store import (
     _json,
     _records,
 )
+from sql_support import execute_behind
 
 SMALL = Lifecycle(
     ["a", State("b", final=True)],
@@ -40,16 +41,6 @@ SMALL = Lifecycle(
     "a",
     name="units",
 )
-
-
-def _exec(store: SQLStore, sql: str, params: tuple[Any, ...] = ()) -> None:
-    conn = store.engine.raw_connection()
-    try:
-        cur = conn.cursor()
-        cur.execute(sql if store.dialect == "sqlite" else sql.replace("?", "%s"), params)
-        conn.commit()
-    finally:
-        conn.close()
 
 
 class TestCodec:
@@ -389,7 +380,7 @@ class TestCorruptColumns:
     def test_a_corrupt_terminal_row(self, sql_store: SQLStore, sql: str, params: Any) -> None:
         svc = TerminalService(SMALL, sql_store)
         svc.create("T1")
-        _exec(sql_store, sql, params)
+        execute_behind(sql_store, sql, params)
         with pytest.raises(CorruptRecord):
             sql_store.snapshot("T1")
         (d,) = svc.verify_all()
@@ -409,7 +400,7 @@ class TestCorruptColumns:
         svc = TerminalService(SMALL, sql_store)
         svc.create("T1")
         svc.fire("T1", "nope", idempotency_key="k")  # a refusal, with reasons
-        _exec(sql_store, f"UPDATE posflow_history SET {change}")
+        execute_behind(sql_store, f"UPDATE posflow_history SET {change}")
         if change == "event = ''":
             assert svc.history("T1")[0].event == ""
             return
@@ -424,17 +415,17 @@ class TestCorruptColumns:
         svc = TerminalService(SMALL, store)
         svc.create("T1")
         svc.fire("T1", "go")
-        _exec(store, "UPDATE posflow_history SET at = 'yesterday'")
+        execute_behind(store, "UPDATE posflow_history SET at = 'yesterday'")
         with pytest.raises(CorruptRecord, match="timestamp"):
             svc.history("T1")
-        _exec(store, "UPDATE posflow_history SET at = 5, version = 'x'")
+        execute_behind(store, "UPDATE posflow_history SET at = 5, version = 'x'")
         with pytest.raises(CorruptRecord):
             svc.history("T1")
 
     def test_tables_dropped_behind_the_stores_back(self, sql_store: SQLStore) -> None:
         svc = TerminalService(SMALL, sql_store)
         svc.create("T1")
-        _exec(sql_store, "DROP TABLE posflow_history")
+        execute_behind(sql_store, "DROP TABLE posflow_history")
         with pytest.raises(SchemaMismatch):
             svc.fire("T1", "go")
         with pytest.raises(SchemaMismatch):
@@ -443,7 +434,7 @@ class TestCorruptColumns:
     def test_other_database_errors_are_store_unavailable(self, sql_store: SQLStore) -> None:
         svc = TerminalService(SMALL, sql_store)
         svc.create("T1")
-        _exec(sql_store, "ALTER TABLE posflow_terminals RENAME COLUMN seq TO seq_old")
+        execute_behind(sql_store, "ALTER TABLE posflow_terminals RENAME COLUMN seq TO seq_old")
         with pytest.raises((StoreUnavailable, SchemaMismatch)):
             svc.fire("T1", "go")
         with pytest.raises(StoreUnavailable):
@@ -493,7 +484,7 @@ class TestSqlEdges:
         assert other.counts() == {"a": 1}
 
     def test_a_missing_version_row_is_no_schema(self, sql_store: SQLStore) -> None:
-        _exec(sql_store, "DELETE FROM posflow_meta")
+        execute_behind(sql_store, "DELETE FROM posflow_meta")
         assert SQLStore(sql_store.engine).schema_version() is None
         with pytest.raises(SchemaMismatch):
             SQLStore(sql_store.engine).counts()
@@ -510,7 +501,7 @@ class TestSqlEdges:
         svc = TerminalService(SMALL, sql_store)
         svc.create("T1")
         svc.fire("T1", "tick")
-        _exec(sql_store, "UPDATE posflow_terminals SET seq = 0")  # history says 1 record
+        execute_behind(sql_store, "UPDATE posflow_terminals SET seq = 0")  # history says 1 record
         with pytest.raises(ConcurrencyConflict):
             svc.fire("T1", "go")
         assert svc.get("T1").state == "a"
@@ -518,7 +509,7 @@ class TestSqlEdges:
     def test_creating_in_a_dropped_table_is_a_schema_mismatch(self, sql_store: SQLStore) -> None:
         svc = TerminalService(SMALL, sql_store)
         svc.create("T0")
-        _exec(sql_store, "DROP TABLE posflow_terminals")
+        execute_behind(sql_store, "DROP TABLE posflow_terminals")
         with pytest.raises(SchemaMismatch):
             svc.create("T1")
 
@@ -542,8 +533,8 @@ class TestSqlEdges:
 
 
 def test_a_foreign_meta_table_is_a_database_error(sql_store: SQLStore) -> None:
-    _exec(sql_store, "DROP TABLE posflow_meta")
-    _exec(sql_store, "CREATE TABLE posflow_meta (key TEXT)")
+    execute_behind(sql_store, "DROP TABLE posflow_meta")
+    execute_behind(sql_store, "CREATE TABLE posflow_meta (key TEXT)")
     other = SQLStore(sql_store.engine)
     with pytest.raises(StoreUnavailable, match="database error"):
         other.schema_version()
