@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Any
 
 import attrs
 import pytest
@@ -59,6 +63,22 @@ class TestContext:
             Context().actor = "x"  # type: ignore[misc]
 
 
+class _NoCopyMapping(Mapping[str, Any]):
+    """A read-only mapping with no ``copy()`` method."""
+
+    def __init__(self, **items: Any) -> None:
+        self._items = items
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class TestTerminal:
     def test_defaults(self) -> None:
         t = Terminal("T", "applied")
@@ -79,6 +99,23 @@ class TestTerminal:
         t = Terminal("T", "a", data=given)
         given["sn"] = "B"
         assert t.data["sn"] == "A"
+
+    def test_a_read_only_view_passed_in_is_copied_too(self) -> None:
+        given = {"sn": "A"}
+        t = Terminal("T", "a", data=MappingProxyType(given))
+        given["sn"] = "B"  # whoever made the view may still change the dict behind it
+        assert t.data["sn"] == "A"
+        assert type(t.data) is MappingProxyType
+
+    @pytest.mark.parametrize(
+        "behind",
+        [collections.OrderedDict(sn="A", model="X1"), _NoCopyMapping(sn="A", model="X1")],
+        ids=["ordered-dict", "mapping-without-copy"],
+    )
+    def test_a_view_of_another_mapping_becomes_plain_data(self, behind: Mapping[str, Any]) -> None:
+        t = Terminal("T", "a", data=MappingProxyType(behind))
+        assert t.data == {"sn": "A", "model": "X1"}
+        assert t.with_data(sn="B").data == {"sn": "B", "model": "X1"}
 
     def test_terminals_compare_by_value(self) -> None:
         assert Terminal("T", "a", 1, {"k": 1}) == Terminal("T", "a", 1, {"k": 1})

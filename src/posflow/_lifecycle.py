@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from posflow._catalogue import NOT_ALLOWED_FROM_STATE, UNDECLARED_STATE, UNKNOWN_EVENT
@@ -14,7 +15,7 @@ from posflow._history import HistoryRecord
 from posflow._outcome import _AN_OUTCOME, Outcome, Verdict
 from posflow._replay import replay_records
 from posflow._spec import Effect, State, Transition, find_problems
-from posflow._terminal import Terminal, _TerminalSlots, adopt_data
+from posflow._terminal import Terminal, _TerminalSlots
 from posflow.errors import InvalidDefinition, InvalidInput
 from posflow.guards import Guard, GuardRegistry, guard_name, not_
 from posflow.guards._framework import reasons_for_exception
@@ -27,6 +28,7 @@ __all__ = ["Lifecycle"]
 
 _new = object.__new__
 _time_ns = time.time_ns
+_proxy = MappingProxyType
 _PASSED = ()  # what a passing guard returns, most often: the empty tuple (one object)
 
 
@@ -264,7 +266,14 @@ class Lifecycle:
             try:
                 changes = step.effect(terminal, ctx)
                 if changes:  # inside the try: a result that is not a mapping fails here
-                    data = adopt_data({**data, **changes})
+                    if changes.__class__ is dict:
+                        # a Terminal's data is a read-only view of a dict of its own, and
+                        # the view's copy() copies that dict at once (see data_dict)
+                        fresh = data.copy()  # type: ignore[attr-defined]
+                        fresh.update(changes)
+                    else:
+                        fresh = {**data, **changes}
+                    data = _proxy(fresh)  # adopt_data, inlined
             except Exception as exc:  # noqa: BLE001 - an effect failure refuses, never half-applies
                 # the same reasons a raising guard gives: malformed input is not retryable
                 found = reasons_for_exception(f"effect:{guard_name(step.effect)}", exc)

@@ -18,6 +18,7 @@ from typing import Any
 
 from posflow._catalogue import default_catalogue
 from posflow._reasons import Category, Reason
+from posflow._terminal import data_dict
 from posflow.errors import CorruptRecord, InvalidInput
 
 
@@ -72,7 +73,7 @@ def _decode(text: str) -> Any:
 def encode_data(terminal_id: str, data: Mapping[str, Any]) -> str:
     """Terminal data as JSON text; only JSON values are accepted, so it reads back equal."""
     try:
-        return _encode_strict(data if type(data) is dict else dict(data))
+        return _encode_strict(data if type(data) is dict else data_dict(data))
     except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidInput(
             f"terminal {terminal_id!r}: data must hold only JSON values "

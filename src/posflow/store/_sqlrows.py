@@ -118,7 +118,7 @@ class _RowEncoding:
     def encode_data(self, terminal: Terminal) -> object:
         """The terminal's data as JSON text."""
         try:
-            return _encode_strict(dict(terminal.data))
+            return _encode_strict(terminal.data.copy())  # type: ignore[attr-defined]  # data_dict
         except (TypeError, ValueError, RecursionError):
             return encode_data(terminal.id, terminal.data)  # raises InvalidInput
 
