@@ -87,7 +87,7 @@ def encode_audit(value: Any) -> str:
     if not value:
         return "{}"
     if type(value) is not dict:
-        value = dict(value)
+        value = data_dict(value)  # payloads are read-only views too
     try:
         return _encode_strict(value)
     except (TypeError, ValueError, RecursionError):
