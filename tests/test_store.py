@@ -661,6 +661,25 @@ class TestDrain:
         with pytest.raises(InvalidInput):
             svc.drain("r", "a", "go", CTX, batch_size=0)
 
+    @pytest.mark.parametrize(
+        ("state", "event", "field", "named"),
+        [
+            ("a", "og", "event", "'og' is not an event"),
+            ("aa", "go", "state", "'aa' is not a state"),
+            ("b", "go", "event", "'go' has no transition from 'b'"),
+        ],
+    )
+    def test_a_drain_that_could_only_refuse_writes_nothing(
+        self, svc: TerminalService, state: str, event: str, field: str, named: str
+    ) -> None:
+        self._fleet(svc, 4)
+        with pytest.raises(InvalidInput, match=named) as err:
+            svc.drain("night-1", state, event, CTX)
+        assert err.value.field == field
+        assert all(svc.history(f"T{i:02d}") == [] for i in range(4))
+        # the run is not used up: the right call still does every terminal
+        assert svc.drain("night-1", "a", "go", CTX).attempted == 4
+
 
 # -- verification -----------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ class _Drains(_ServiceBase):
         """
         check_text(run_id, "run_id", MAX_RUN_ID_LENGTH)
         check_text(event, "event")
+        self._check_drainable(state, event)
         if batch_size < 1:
             raise InvalidInput("must be at least 1", field="batch_size")
         if ctx is None:
@@ -66,6 +67,34 @@ class _Drains(_ServiceBase):
                 else:
                     fired += 1
         return DrainReport(run_id, worker, batches, fired, refused, codes)
+
+    def _check_drainable(self, state: str, event: str) -> None:
+        """Refuse a drain that could only refuse, before anything is written.
+
+        Every terminal a drain claims gets a history record that marks it done for
+        the run, refusals included: a misspelt state or event would otherwise
+        leave a refusal in every terminal's audit trail and use the run up.
+        """
+        lifecycle = self._lifecycle
+        if state not in lifecycle.states:
+            raise InvalidInput(
+                f"{state!r} is not a state of lifecycle {lifecycle.name!r} "
+                f"(its states: {', '.join(lifecycle.states)})",
+                field="state",
+            )
+        if event not in lifecycle.events:
+            raise InvalidInput(
+                f"{event!r} is not an event of lifecycle {lifecycle.name!r} "
+                f"(its events: {', '.join(lifecycle.events)})",
+                field="event",
+            )
+        sources = lifecycle.sources_of(event)
+        if state not in sources:
+            raise InvalidInput(
+                f"{event!r} has no transition from {state!r} "
+                f"(it has from: {', '.join(sources) or 'none'})",
+                field="event",
+            )
 
     def _drain_batch(
         self, state: str, event: str, ctx: Context, prefix: str, size: int
