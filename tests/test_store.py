@@ -407,6 +407,28 @@ class TestFireMany:
         with pytest.raises(InvalidInput):
             svc.fire_many([Command("T1", "go")], CTX, batch_size=0)
 
+    def test_an_unknown_errors_mode_is_refused(self, svc: TerminalService) -> None:
+        svc.create("T1")
+        for call in (svc.fire_many, lambda *a, **k: list(svc.iter_fire_many(*a, **k))):
+            with pytest.raises(InvalidInput, match="'raise' or 'return'") as err:
+                call([Command("T1", "go")], CTX, errors="ignore")
+            assert err.value.field == "errors"
+        assert svc.history("T1") == []
+
+    def test_items_that_are_not_commands_are_refused_before_their_batch(
+        self, svc: TerminalService
+    ) -> None:
+        for errors in ("raise", "return"):
+            first, second = f"T1-{errors}", f"T2-{errors}"
+            svc.create_many([(first, None), (second, None)])
+            items: list[Any] = [Command(first, "go"), (second, "go")]
+            with pytest.raises(InvalidInput, match="got tuple") as err:
+                svc.fire_many(items, CTX, batch_size=1, errors=errors)  # type: ignore[call-overload]
+            assert err.value.field == "commands"
+            # the batch before the bad item was committed; nothing of the bad one
+            assert [r.event for r in svc.history(first)] == ["go"]
+            assert svc.history(second) == []
+
 
 def _ctx_for(c: Command) -> Context:
     return Context(c.payload or {}, actor=c.actor or CTX.actor)

@@ -79,7 +79,7 @@ class _BulkFires(_ServiceBase):
         """
         if ctx is None:
             ctx = Context()
-        for batch in _batches(commands, batch_size):
+        for batch in _batches(commands, batch_size, errors):
             yield from self._retrying(lambda b=batch: self._fire_batch(b, ctx, errors))  # type: ignore[misc]
 
     @overload
@@ -116,7 +116,7 @@ class _BulkFires(_ServiceBase):
         if ctx is None:
             ctx = Context()
         results: list[Outcome | CommandFailed] = []
-        for batch in _batches(commands, batch_size):
+        for batch in _batches(commands, batch_size, errors):
             results += self._retrying(lambda b=batch: self._fire_batch(b, ctx, errors))  # type: ignore[misc]
         return results
 
@@ -302,15 +302,25 @@ class _BulkFires(_ServiceBase):
         return results
 
 
-def _batches(commands: Iterable[Command], size: int) -> Iterator[list[Command]]:
+def _batches(commands: Iterable[Command], size: int, errors: str) -> Iterator[list[Command]]:
     """``commands`` in lists of ``size`` (the last one shorter), read only as they are asked for.
 
-    ``InvalidInput`` for a size under 1, when the first batch is asked for.
+    ``InvalidInput`` for a size under 1 or an ``errors`` mode it does not know, when
+    the first batch is asked for, and for an item that is not a :class:`Command`,
+    when its batch is (earlier batches are committed by then, as with any error).
     """
     if size < 1:
         raise InvalidInput("must be at least 1", field="batch_size")
+    if errors not in ("raise", "return"):
+        raise InvalidInput(f"must be 'raise' or 'return', got {errors!r}", field="errors")
     it = iter(commands)
     while batch := list(islice(it, size)):
+        for c in batch:
+            if c.__class__ is not Command and not isinstance(c, Command):
+                raise InvalidInput(
+                    f"must hold posflow.store.Command objects, got {type(c).__name__}",
+                    field="commands",
+                )
         yield batch
 
 
