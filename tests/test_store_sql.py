@@ -575,6 +575,61 @@ class TestLoadedTerminalReuse:
             terminal(recent, "A", t.state, 1.0, 1, recent["A"][1])
 
 
+def _keyed(terminal: Any, ctx: Context) -> Any:
+    """An effect that writes what the payload says, keys and all."""
+    return ctx.payload["changes"]
+
+
+KEYED = Lifecycle(
+    ["a", State("done", final=True)],
+    [Transition("set", "a", "=", effect=_keyed), Transition("finish", "a", "done")],
+    "a",
+    name="keyed",
+)
+
+
+class TestKeysMustBeText:
+    @pytest.mark.parametrize(
+        "data",
+        [{1: "int-key", "1": "str-key"}, {"a": {True: 1}}, {"a": [{None: 1}]}, {1.5: "x"}],
+        ids=["int", "nested-bool", "in-a-list", "float"],
+    )
+    def test_create_refuses_data_with_a_key_that_is_not_text(
+        self, sql_store: SQLStore, data: dict[Any, Any]
+    ) -> None:
+        svc = TerminalService(KEYED, sql_store)
+        with pytest.raises(InvalidInput, match="keys must be str") as err:
+            svc.create("K1", data)
+        assert err.value.field == "data"
+        with pytest.raises(InvalidInput, match="keys must be str"):
+            svc.create_many([("K2", {"ok": 1}), ("K3", data)])
+        for tid in ("K1", "K2", "K3"):
+            with pytest.raises(TerminalNotFound):
+                svc.get(tid)
+
+    def test_an_effect_that_writes_a_key_that_is_not_text_is_refused(
+        self, sql_store: SQLStore
+    ) -> None:
+        svc = TerminalService(KEYED, sql_store)
+        svc.create("K1", {"1": "kept"})
+        bad = Context({"changes": {1: "lost"}})
+        with pytest.raises(InvalidInput, match=r"keys must be str.*changes"):
+            svc.fire("K1", "set", bad)
+        (failed,) = svc.fire_many([Command("K1", "set")], bad, errors="return")
+        assert isinstance(failed, CommandFailed)
+        assert isinstance(failed.error, InvalidInput)
+        assert dict(svc.get("K1").data) == {"1": "kept"}
+        assert svc.history("K1") == []
+        ok = svc.fire("K1", "set", Context({"changes": {"2": (1, 2)}}))  # not plain, text keys
+        assert ok.ok
+        assert dict(svc.get("K1").data) == {"1": "kept", "2": [1, 2]}
+
+    def test_the_memory_store_keeps_such_keys(self) -> None:
+        svc = TerminalService(KEYED, MemoryStore())
+        svc.create("K1", {1: "int-key", "1": "str-key"})
+        assert dict(svc.get("K1").data) == {1: "int-key", "1": "str-key"}
+
+
 class TestPlainJson:
     @pytest.mark.parametrize(
         ("value", "plain"),

@@ -70,6 +70,28 @@ def _decode(text: str) -> Any:
     return value
 
 
+def check_keys(terminal_id: str, value: Any, where: str = "data") -> None:
+    """Refuse a mapping key that is not text, at any depth of ``value``.
+
+    JSON object keys are text: the encoder would turn ``1``, ``True`` or ``None``
+    into ``"1"``, ``"true"`` or ``"null"``, so such data would read back with
+    other keys (and two keys could become one). Only data that is not plain JSON
+    (see :func:`~posflow._mask.plain_json`) needs this walk.
+    """
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise InvalidInput(
+                    f"terminal {terminal_id!r}: keys must be str, got the "
+                    f"{type(k).__name__} key {k!r} in {where}",
+                    field="data",
+                )
+            check_keys(terminal_id, v, f"{where}[{k!r}]")
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            check_keys(terminal_id, v, f"{where}[{i}]")
+
+
 def encode_data(terminal_id: str, data: Mapping[str, Any]) -> str:
     """Terminal data as JSON text; only JSON values are accepted, so it reads back equal."""
     try:

@@ -20,6 +20,7 @@ from posflow._terminal import Terminal, terminal_of
 from posflow.errors import CorruptRecord
 from posflow.store._json import (
     _encode_strict,
+    check_keys,
     decode_data,
     decode_json,
     encode_audit,
@@ -175,6 +176,7 @@ class _RowEncoding:
             except (ValueError, RecursionError):  # NaN, infinity: refused there as always
                 changes_text, masked = changes_json(raw)
         else:
+            check_keys(out.previous.id, raw, "changes")  # they become the terminal's data
             changes_text, masked = changes_json(raw)
         reasons = out.reasons
         prev = out.previous

@@ -19,6 +19,7 @@ from posflow.errors import (
     TerminalExists,
 )
 from posflow.store._base import KeyTaken, StaleRead, Write
+from posflow.store._json import check_keys
 from posflow.store._sqlconn import _rollback
 from posflow.store._sqlreads import _TxReads
 from posflow.store._sqlschema import T
@@ -142,6 +143,10 @@ class _SQLTx(_TxReads):
         if self._reading:
             self._lock()
         s = self._s
+        plain = [plain_json(t.data) for t in terminals]
+        for t, p in zip(terminals, plain, strict=True):
+            if not p:
+                check_keys(t.id, t.data)  # the text would read back with other keys
         now = s._ts(_utcnow(_UTC))
         rows = [
             (t.id, t.state, t.version, d, now, now) for t, d in zip(terminals, data, strict=True)
@@ -161,7 +166,7 @@ class _SQLTx(_TxReads):
             # single create is kept only where it joins the others (cache_terminals):
             # by default it would push out the whole last batch
             self._kept = {
-                t.id: (0, d, t) for t, d in zip(terminals, data, strict=True) if plain_json(t.data)
+                t.id: (0, d, t) for t, d, p in zip(terminals, data, plain, strict=True) if p
             }
 
     def _existing(self, ids: list[str]) -> str:
