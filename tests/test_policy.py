@@ -97,6 +97,34 @@ class TestPolicy:
             "colour",
         }
 
+    def test_building_a_policy_in_python_raises_invalid_policy_too(self) -> None:
+        with pytest.raises(InvalidPolicy) as err:
+            Policy(cooling_off_days=-1, colour="red")  # type: ignore[call-arg]
+        assert {p.where for p in err.value.problems} == {"cooling_off_days", "colour"}
+        with pytest.raises(InvalidPolicy) as err:
+            Limits(per_transaction=-5, daily=1)
+        assert [p.where for p in err.value.problems] == ["per_transaction"]
+
+    def test_a_nested_problem_keeps_its_whole_location(self) -> None:
+        # pydantic validates nested models without their constructors (which raise
+        # InvalidPolicy): the problem is named where it is, not at the outer field
+        bad = {"limits": {"micro": {"per_transaction": 1, "daily": -1}}}
+        with pytest.raises(InvalidPolicy) as err:
+            Policy.from_dict(bad)
+        assert [p.where for p in err.value.problems] == ["limits.micro.daily"]
+        with pytest.raises(InvalidPolicy) as err:
+            Policy(limits=bad["limits"])  # type: ignore[arg-type]
+        assert [p.where for p in err.value.problems] == ["limits.micro.daily"]
+
+    @pytest.mark.parametrize(
+        "field", ["cooling_off_days", "minimum_term_days", "substitute_max_age_days"]
+    )
+    def test_a_period_longer_than_a_century_is_refused(self, field: str) -> None:
+        # a date that far away overflows: every guard reading it would fail instead
+        with pytest.raises(InvalidPolicy, match="less than or equal to 36500"):
+            Policy.from_dict({field: 10**9})
+        assert getattr(Policy.from_dict({field: 36_500}), field) == 36_500
+
     def test_a_document_that_is_not_a_mapping_is_refused(self) -> None:
         with pytest.raises(InvalidPolicy) as err:
             Policy.from_dict(["cooling_off_days"])  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ import enum
 import functools
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import pydantic
 
@@ -44,6 +44,10 @@ class MerchantType(enum.StrEnum):
 Money = Annotated[int, pydantic.Field(ge=0, strict=True)]
 """An amount in integer minor units (fen); floats, strings and bools are refused."""
 Count = Annotated[int, pydantic.Field(ge=0, strict=True)]
+Days = Annotated[int, pydantic.Field(ge=0, le=36_500, strict=True)]
+"""A period in whole days, at most a century (a longer one would overflow a date)."""
+PositiveDays = Annotated[int, pydantic.Field(ge=1, le=36_500, strict=True)]
+Months = Annotated[int, pydantic.Field(ge=1, le=1_200, strict=True)]
 Positive = Annotated[int, pydantic.Field(ge=1, strict=True)]
 Kinds = tuple[DocumentKind, ...]
 
@@ -61,7 +65,27 @@ Version = Annotated[str, pydantic.AfterValidator(_version)]
 _FROZEN: Final = pydantic.ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
 
 
-class Limits(pydantic.BaseModel):
+class _Validated(pydantic.BaseModel):
+    """A policy model whose constructor raises ``InvalidPolicy``, as ``Policy.from_dict`` does."""
+
+    model_config = _FROZEN
+
+    if not TYPE_CHECKING:  # type checkers keep the fields' own signature
+
+        def __init__(self, /, **data: Any) -> None:
+            try:
+                super().__init__(**data)
+            except pydantic.ValidationError as exc:
+                raise InvalidPolicy(_problems(exc)) from None
+
+        # pydantic calls a model's own __init__ when it validates the model inside
+        # another (and in model_validate), and would wrap InvalidPolicy, a ValueError,
+        # into a problem of the outer field; marked as its base __init__ it does not,
+        # so every problem keeps its full location (a test holds pydantic to it)
+        __init__.__pydantic_base_init__ = True
+
+
+class Limits(_Validated):
     """Amount limits for one merchant type (交易限额), in fen."""
 
     model_config = _FROZEN
@@ -80,7 +104,7 @@ class Limits(pydantic.BaseModel):
         return daily
 
 
-class LimitsByType(pydantic.BaseModel):
+class LimitsByType(_Validated):
     """Limits per merchant type; micro-merchants have lower caps."""
 
     model_config = _FROZEN
@@ -101,7 +125,7 @@ class LimitsByType(pydantic.BaseModel):
 _ID_BOTH_SIDES: Final = (DocumentKind.ID_CARD_FRONT, DocumentKind.ID_CARD_BACK)
 
 
-class DocumentsByType(pydantic.BaseModel):
+class DocumentsByType(_Validated):
     """Which documents each merchant type must have on file for one step.
 
     The defaults are the review's: a business licence (except from a micro-merchant),
@@ -134,7 +158,7 @@ _SUBSTITUTES: Final = frozenset(
 )
 
 
-class Policy(pydantic.BaseModel):
+class Policy(_Validated):
     """The rules an acquirer sets, as data. Immutable; every field has a default.
 
     Money is integer minor units (fen); periods are whole days.
@@ -161,11 +185,11 @@ class Policy(pydantic.BaseModel):
     """Documents accepted in place of the storefront photo (门头照)."""
     substitutes_required: Positive = 1
     """How many different accepted substitutes stand in for the storefront photo."""
-    utility_bill_months: Positive = 3
+    utility_bill_months: Months = 3
     """Consecutive months utility bills (水电费票据) must cover to count."""
-    substitute_max_age_days: Positive = 180
+    substitute_max_age_days: PositiveDays = 180
     """How recent utility bills and bank statements must be (days since issue)."""
-    cooling_off_days: Count = 90
+    cooling_off_days: Days = 90
     """Days after closure before the merchant may reapply."""
     min_firmware_version: Version = "1.0.0"
     """The oldest device firmware that may be shipped or activated."""
@@ -175,7 +199,7 @@ class Policy(pydantic.BaseModel):
     """The certification that makes a model certified (银联认证)."""
     min_credit_score: int = pydantic.Field(default=600, strict=True)
     """The lowest credit or history score accepted at reapplication."""
-    minimum_term_days: Count = 365
+    minimum_term_days: Days = 365
     """The contract's minimum term, counted from activation."""
     early_termination_penalty: Money = 50_000
     """The penalty (违约金) for closing within the minimum term (500 yuan)."""
