@@ -7,13 +7,15 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
 SCRIPT = shutil.which("posflow", path=str(Path(sys.executable).parent))
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-PG_DB = "posflow_cli_test"
+PG_DB = f"posflow_cli_test_{uuid.uuid4().hex[:12]}"
+"""A database of this run's own: runs from other checkouts may share the server."""
 
 
 def posflow(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -88,12 +90,22 @@ def test_simulate_into_postgresql_gives_the_sqlite_results(tmp_path: Path) -> No
     args = ("simulate", "--terminals", "30", "--days", "3", "--seed", "5", "--json")
     # two workers writing at once (what a larger fleet gets by default) give the
     # single worker's results
-    on_pg = posflow(*args, "--db", url, "--workers", "2", cwd=tmp_path)
-    assert on_pg.returncode == 0, on_pg.stderr
-    on_sqlite = posflow(*args, cwd=tmp_path)
-    first, second = json.loads(on_pg.stdout), json.loads(on_sqlite.stdout)
-    assert first["states"] == second["states"]
-    assert first["events"] == second["events"]
-    explained = posflow("explain", "T0000002", "--db", url, cwd=tmp_path)
-    assert explained.returncode == 0, explained.stderr
-    assert "the end of the run" in explained.stdout
+    try:
+        on_pg = posflow(*args, "--db", url, "--workers", "2", cwd=tmp_path)
+        assert on_pg.returncode == 0, on_pg.stderr
+        on_sqlite = posflow(*args, cwd=tmp_path)
+        first, second = json.loads(on_pg.stdout), json.loads(on_sqlite.stdout)
+        assert first["states"] == second["states"]
+        assert first["events"] == second["events"]
+        explained = posflow("explain", "T0000002", "--db", url, cwd=tmp_path)
+        assert explained.returncode == 0, explained.stderr
+        assert "the end of the run" in explained.stdout
+    finally:
+        _drop()
+
+
+def _drop() -> None:
+    import psycopg  # present whenever _postgres gave a URL
+
+    with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")

@@ -614,6 +614,11 @@ class TestConcurrency:
             RetryPolicy(attempts=0)
         with pytest.raises(InvalidInput):
             RetryPolicy(base_delay=-1)
+        for bad in ({"attempts": "3"}, {"attempts": 2.0}, {"attempts": True},
+                    {"max_delay": "0.1"}, {"base_delay": float("nan")}, {"sleep": 5}):  # fmt: skip
+            with pytest.raises(InvalidInput) as err:
+                RetryPolicy(**bad)  # type: ignore[arg-type]
+            assert err.value.field == next(iter(bad))
         p = RetryPolicy(base_delay=0.01, max_delay=0.03, jitter=False)
         assert [p.delay(n) for n in (1, 2, 3, 4)] == [0.01, 0.02, 0.03, 0.03]
         assert 0.005 <= RetryPolicy(base_delay=0.01).delay(1) <= 0.01

@@ -588,6 +588,34 @@ KEYED = Lifecycle(
 )
 
 
+class TestOptions:
+    @pytest.mark.parametrize(
+        ("option", "bad"),
+        [
+            ("busy_timeout", "x" * 1000),
+            ("busy_timeout", -1),
+            ("busy_timeout", float("nan")),
+            ("wal_autocheckpoint", "10"),
+            ("wal_autocheckpoint", -5),
+            ("pool_size", 0),
+            ("pool_size", 2.5),
+            ("optimistic", "yes"),
+            ("synchronous", 1),
+            ("schema", 5),
+        ],
+    )
+    def test_a_bad_option_is_invalid_input_naming_it(self, option: str, bad: Any) -> None:
+        with pytest.raises(InvalidInput) as err:
+            SQLStore("sqlite://", **{option: bad})
+        assert err.value.field == option
+        assert len(str(err.value)) < 200  # the value is shortened, not printed whole
+
+    def test_a_schema_for_a_sqlite_database_is_refused(self, tmp_path: Path) -> None:
+        with pytest.raises(InvalidInput, match="PostgreSQL only") as err:
+            SQLStore(f"sqlite:///{tmp_path / 'x.db'}", schema="tenant1")
+        assert err.value.field == "schema"
+
+
 class TestKeysMustBeText:
     @pytest.mark.parametrize(
         "data",

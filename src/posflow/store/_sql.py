@@ -47,6 +47,29 @@ __all__ = ["SQLStore"]
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
+_SYNCHRONOUS = frozenset({"NORMAL", "FULL", "EXTRA", "OFF"})
+
+
+def _check_options(**options: Any) -> None:
+    """Refuse an option of the wrong type or range with ``InvalidInput`` naming it."""
+    for name, value in options.items():
+        if name == "optimistic":
+            ok = type(value) is bool
+            need = "True or False"
+        elif name == "busy_timeout":
+            ok = type(value) in (int, float) and 0 <= value < float("inf")
+            need = "a number of seconds, 0 or more"
+        else:
+            least = 1 if name == "pool_size" else 0
+            ok = type(value) is int and value >= least
+            need = f"a whole number, {least} or more"
+        if not ok:
+            shown = repr(value)
+            if len(shown) > 40:
+                shown = shown[:37] + "..."
+            raise InvalidInput(f"must be {need}, got {shown}", field=name)
+
+
 class SQLStore(_SQLStatements, _SchemaManagement):
     """Terminals and history in SQLite or PostgreSQL.
 
@@ -99,11 +122,16 @@ class SQLStore(_SQLStatements, _SchemaManagement):
         cache_terminals: int = 0,
     ) -> None:
         sa = _import_sqlalchemy()
-        if type(cache_terminals) is not int or cache_terminals < 0:
-            raise InvalidInput("must be a whole number, 0 or more", field="cache_terminals")
-        if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
+        _check_options(
+            cache_terminals=cache_terminals,
+            busy_timeout=busy_timeout,
+            wal_autocheckpoint=wal_autocheckpoint,
+            pool_size=pool_size,
+            optimistic=optimistic,
+        )
+        if schema is not None and (type(schema) is not str or not _SCHEMA_NAME.fullmatch(schema)):
             raise InvalidInput("must be a plain SQL identifier", field="schema")
-        if synchronous.upper() not in {"NORMAL", "FULL", "EXTRA", "OFF"}:
+        if type(synchronous) is not str or synchronous.upper() not in _SYNCHRONOUS:
             raise InvalidInput("must be NORMAL, FULL, EXTRA or OFF", field="synchronous")
         self._schema = schema
         self._schema_ok = False
@@ -120,6 +148,11 @@ class SQLStore(_SQLStatements, _SchemaManagement):
                 f"unsupported database {name}+{engine.dialect.driver}: "
                 "use sqlite or postgresql+psycopg",
                 url=self._shown,
+            )
+        if schema is not None and self.dialect == "sqlite":
+            raise InvalidInput(
+                "is for PostgreSQL only: a SQLite database keeps posflow's tables in its file",
+                field="schema",
             )
         self._dbapi = engine.dialect.dbapi
         self._sqlite = self.dialect == "sqlite"

@@ -69,10 +69,16 @@ class RetryPolicy:
     sleep: Callable[[float], None] = attrs.field(default=time.sleep, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        if self.attempts < 1:
-            raise InvalidInput("must be at least 1", field="attempts")
-        if self.base_delay < 0 or self.max_delay < 0:
-            raise InvalidInput("delays must not be negative", field="base_delay")
+        if type(self.attempts) is not int or self.attempts < 1:
+            raise InvalidInput(f"must be a whole number, at least 1, got {self.attempts!r}",
+                               field="attempts")  # fmt: skip
+        for name in ("base_delay", "max_delay"):
+            value = getattr(self, name)
+            if type(value) not in (int, float) or not 0 <= value < float("inf"):
+                raise InvalidInput(f"must be a number of seconds, 0 or more, got {value!r}",
+                                   field=name)  # fmt: skip
+        if not callable(self.sleep):
+            raise InvalidInput("must be callable", field="sleep")
 
     def delay(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (1-based)."""
