@@ -9,6 +9,7 @@ posflow engine and on a ``transitions`` machine alike.
 
 from __future__ import annotations
 
+import itertools
 import string
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -308,22 +309,86 @@ def documents() -> st.SearchStrategy[Any]:
 # -- sensitive values ---------------------------------------------------------------
 
 SENSITIVE_KEYS = {
-    "phone": ("phone", "contact_phone", "mobile", "merchant_phone", "tel"),
-    "id": ("id_number", "legal_rep_id_number", "id_card", "passport", "id_no"),
-    "account": ("bank_account", "account_number", "card_number", "account_no", "iban"),
-    "secret": ("password", "operator_password", "pin", "secret", "token"),
+    "phone": (
+        "phone",
+        "contact_phone",
+        "mobile",
+        "merchant_phone",
+        "tel",
+        "contact_tel",
+        "mobile_no",
+        "cellphone",
+    ),
+    "id": (
+        "id_number",
+        "legal_rep_id_number",
+        "id_card",
+        "passport",
+        "id_no",
+        "idcard",
+        "idno",
+        "id_card_no",
+    ),
+    "account": (
+        "bank_account",
+        "account_number",
+        "card_number",
+        "account_no",
+        "iban",
+        "acct",
+        "card_no",
+        "pan",
+        "bank_account_no",
+        "settlement_account",
+    ),
+    "secret": (
+        "password",
+        "operator_password",
+        "pin",
+        "secret",
+        "token",
+        "pwd",
+        "passwd",
+        "new_password",
+        "pin_code",
+        "master_key",
+        "cvv",
+    ),
 }
+"""Sensitive keys by kind, in snake_case; :func:`styled_keys` writes them in other styles."""
+
+_SEPARATORS = ("_", "-", ".", " ", "__", "/", ":", "")
+
+
+@st.composite
+def styled_keys(draw: st.DrawFn, key: str) -> str:
+    """``key`` (snake_case) rewritten in a random case style with random separators.
+
+    Each word is lower, UPPER or Title case; the words are joined by any separator,
+    or by none where a change of case still shows where a word starts (camelCase,
+    PascalCase, ``IDNumber``): words run together in one case are one word.
+    """
+    words = [draw(st.sampled_from((w.lower(), w.upper(), w.title()))) for w in key.split("_")]
+    out = words[0]
+    for prev, word in itertools.pairwise(words):
+        seps = _SEPARATORS
+        glued_shows_a_start = word.istitle() or (word.isupper() and not prev.isupper())
+        if not glued_shows_a_start:
+            seps = seps[:-1]
+        out += draw(st.sampled_from(seps)) + word
+    return out
 
 
 @st.composite
 def sensitive_items(draw: st.DrawFn) -> tuple[str, str]:
     """A (key, clear value) pair that posflow must never show in clear.
 
+    The key is a known sensitive one in any case style (:func:`styled_keys`).
     Values are long enough (8+ characters) that finding one inside a repr cannot
     be a coincidence with the rest of the text.
     """
     kind = draw(st.sampled_from(sorted(SENSITIVE_KEYS)))
-    key = draw(st.sampled_from(SENSITIVE_KEYS[kind]))
+    key = draw(styled_keys(draw(st.sampled_from(SENSITIVE_KEYS[kind]))))
     digits = string.digits
     if kind == "phone":
         value = "1" + draw(st.text(digits, min_size=10, max_size=10))

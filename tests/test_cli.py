@@ -345,6 +345,24 @@ class TestHistory:
             assert plan.password not in result.stdout
             assert plan.merchant["legal_rep_id_number"] not in result.stdout
 
+    def test_the_audit_trail_as_json_masks_camel_case_payload_keys(self, tmp_path: Path) -> None:
+        from posflow.store import SQLStore, TerminalService
+
+        db = tmp_path / "camel.db"
+        store = SQLStore(f"sqlite:///{db}")
+        try:
+            store.create_schema()
+            svc = TerminalService(posflow.default_lifecycle(), store)
+            svc.create("T1")
+            payload = {"operatorPassword": "pw!8888", "contactPhone": "13812345678"}
+            svc.fire("T1", "sign_in", posflow.Context(payload, actor="op"))
+        finally:
+            store.close()
+        result = invoke("history", "T1", "--db", str(db), "--json")
+        assert result.exit_code == 0, result.output
+        (record,) = json.loads(result.stdout)
+        assert record["payload"] == {"operatorPassword": "******", "contactPhone": "138****5678"}
+
     def test_an_unknown_terminal_has_its_own_code(self, fleet: tuple[Path, dict[str, Any]]) -> None:
         db, _ = fleet
         result = invoke("history", "nobody", "--db", str(db))

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 import posflow
 from posflow import Context, Lifecycle, State, Terminal, Transition
 from posflow._mask import _KNOWN_HARMLESS, _kind, is_sensitive_key, redact, unmasked_plain_json
-from strategies import SENSITIVE_KEYS, sensitive_items
+from posflow.store import MemoryStore, TerminalService
+from strategies import SENSITIVE_KEYS, sensitive_items, styled_keys
 
 EVIDENCE = posflow.reason_spec(
     "compliance.evidence_shown",
@@ -83,16 +84,9 @@ def _surfaces(key: str, value: str) -> list[str]:
 
     @posflow.guard("compliance.evidence")
     def evidence(terminal: Terminal, ctx: Context) -> tuple[posflow.Reason, ...]:
-        return (
-            EVIDENCE.reason(
-                key=key,
-                contact_phone=value,
-                id_number=value,
-                bank_account=value,
-                password=value,
-                **{key: value, "details": nested},
-            ),
-        )
+        # one mapping: ``key`` may itself be contact_phone or password
+        evidence = dict.fromkeys(("contact_phone", "id_number", "bank_account", "password"), value)
+        return (EVIDENCE.reason(**{**evidence, key: value, "key": key, "details": nested}),)
 
     @posflow.guard("compliance.crash")
     def crash(terminal: Terminal, ctx: Context) -> None:
@@ -232,3 +226,210 @@ def test_known_harmless_keys_are_not_sensitive() -> None:
 def test_redact_masks_sensitive_keys_beside_known_ones() -> None:
     masked = redact({"amount": 5, "password": "123456", "batch": {"no": 1, "pin": "1234"}})
     assert masked == {"amount": 5, "password": "******", "batch": {"no": 1, "pin": "******"}}
+
+
+PHONE, ID_NO, ACCOUNT = "13812345678", "110101199003074512", "6222020200112233445"
+MASKED = {
+    "secret": "******",
+    "phone": "138****5678",
+    "id": "110***********4512",
+    "account": "***************3445",
+}
+CLEAR = {"secret": "pw!8888", "phone": PHONE, "id": ID_NO, "account": ACCOUNT}
+
+
+class TestKeyStyles:
+    """Keys are classified by their words, whatever the case style and separators."""
+
+    @pytest.mark.parametrize(
+        ("key", "kind"),
+        [
+            # camelCase and PascalCase, as JSON from HTTP clients has them
+            ("operatorPassword", "secret"),
+            ("newPassword", "secret"),
+            ("contactPhone", "phone"),
+            ("idNumber", "id"),
+            ("IdNumber", "id"),
+            ("IDNumber", "id"),
+            ("bankAccount", "account"),
+            ("bankAccountNo", "account"),
+            ("BankAccountNO", "account"),
+            ("userPIN", "secret"),
+            ("PINCode", "secret"),
+            # kebab-case, dotted, spaced, ALL_CAPS
+            ("operator-password", "secret"),
+            ("contact-phone", "phone"),
+            ("merchant.contact_phone", "phone"),
+            ("legal rep.id number", "id"),
+            ("Bank Account", "account"),
+            ("OPERATOR_PASSWORD", "secret"),
+            ("LEGAL_REP_ID_NUMBER", "id"),
+            ("SETTLEMENT-ACCOUNT", "account"),
+            # short forms and words written together
+            ("pwd", "secret"),
+            ("passwd", "secret"),
+            ("oldPasswd", "secret"),
+            ("operatorpassword", "secret"),
+            ("pin", "secret"),
+            ("cvv2", "secret"),
+            ("idcard", "id"),
+            ("id_card", "id"),
+            ("IDCARD", "id"),
+            ("idno", "id"),
+            ("idCardNo", "id"),
+            ("mobile", "phone"),
+            ("mobileNo", "phone"),
+            ("tel", "phone"),
+            ("telNo", "phone"),
+            ("cellphone", "phone"),
+            ("acct", "account"),
+            ("acctNo", "account"),
+            ("payer_acct", "account"),
+            ("account_no", "account"),
+            ("card_no", "account"),
+            ("cardNo", "account"),
+            ("pan", "account"),
+            ("bankcard", "account"),
+            # the rest of the words the docs list
+            ("passcode", "secret"),
+            ("passPhrase", "secret"),
+            ("smsOtp", "secret"),
+            ("apiKey", "secret"),
+            ("PRIVATE_KEY", "secret"),
+            ("pinBlock", "secret"),
+            ("cvc", "secret"),
+            ("CVN2", "secret"),
+            ("masterKey", "secret"),
+            ("telephone", "phone"),
+            ("identityCard", "id"),
+            ("nationalId", "id"),
+            ("SSN", "id"),
+            ("certNo", "id"),
+            ("certificate-number", "id"),
+            ("bankAcct", "account"),
+            ("settleAccount", "account"),
+            ("IBAN", "account"),
+        ],
+    )
+    def test_a_sensitive_key_is_masked_in_any_style(self, key: str, kind: str) -> None:
+        assert posflow.redact({key: CLEAR[kind]}) == {key: MASKED[kind]}
+
+    def test_the_reviewers_camel_case_payload_is_masked(self) -> None:
+        payload = {
+            "operatorPassword": "8888",
+            "newPassword": "x",
+            "pwd": "1",
+            "contactPhone": PHONE,
+            "idNumber": ID_NO,
+            "bankAccount": ACCOUNT,
+            "idcard": ID_NO,
+        }
+        assert posflow.redact(payload) == {
+            "operatorPassword": "******",
+            "newPassword": "******",
+            "pwd": "******",
+            "contactPhone": "138****5678",
+            "idNumber": "110***********4512",
+            "bankAccount": "***************3445",
+            "idcard": "110***********4512",
+        }
+
+    @pytest.mark.parametrize(
+        "key",
+        [
+            "merchantId",
+            "MerchantID",
+            "merchant-id",
+            "terminalId",
+            "ID",
+            "amount",
+            "Amount",
+            "BATCH",
+            "shippedSn",
+            "softwareVersion",
+            "passwordHash",
+            "PASSWORD-SALT",
+            "masterKeyInjected",
+            "pinCount",
+            "phoneOk",
+            "shipping",
+            "pinyin",
+            "company",
+            "hotel",
+            "accountName",
+            "account",
+            "card",
+            "cardType",
+            "idempotencyKey",
+        ],
+    )
+    def test_a_harmless_key_stays_in_clear_in_any_style(self, key: str) -> None:
+        # ``*_id`` keys name things (a merchant, a terminal), they are not ID numbers
+        assert posflow.redact({key: ID_NO}) == {key: ID_NO}
+
+    def test_nested_camel_case_payloads_are_masked_at_every_depth(self) -> None:
+        payload = {
+            "merchant": {"contactPhone": PHONE, "legalRep": {"IDNumber": ID_NO, "name": "Ming"}},
+            "operators": [{"operatorId": "01", "loginPwd": "8888"}],
+            "settlement": ({"bank-account": ACCOUNT},),
+        }
+        assert posflow.redact(payload) == {
+            "merchant": {
+                "contactPhone": "138****5678",
+                "legalRep": {"IDNumber": "110***********4512", "name": "Ming"},
+            },
+            "operators": [{"operatorId": "01", "loginPwd": "******"}],
+            "settlement": ({"bank-account": "***************3445"},),
+        }
+
+    def test_a_context_repr_masks_camel_case_payload_keys(self) -> None:
+        ctx = Context({"operatorPassword": "pw!8888", "idCard": ID_NO, "amount": 1200})
+        text = repr(ctx)
+        assert "pw!8888" not in text
+        assert ID_NO not in text
+        assert "'amount': 1200" in text
+
+    def test_the_service_keeps_camel_case_payloads_and_changes_masked(self) -> None:
+        def effect(terminal: Terminal, ctx: Context) -> dict[str, Any]:
+            return {"contactPhone": PHONE, "merchant": {"bankAccountNo": ACCOUNT}}
+
+        lc = Lifecycle(
+            ["a", State("b", final=True)], [Transition("go", "a", "b", effect=effect)], "a"
+        )
+        svc = TerminalService(lc, MemoryStore())
+        svc.create("T1")
+        payload = {"operatorPassword": "pw!8888", "IdNumber": ID_NO, "amount": 5}
+        assert svc.fire("T1", "go", Context(payload, actor="op")).ok
+        (record,) = svc.history("T1")
+        assert record.payload == {
+            "operatorPassword": "******",
+            "IdNumber": "110***********4512",
+            "amount": 5,
+        }
+        assert record.changes == {
+            "contactPhone": "138****5678",
+            "merchant": {"bankAccountNo": "***************3445"},
+        }
+        # the terminal row keeps its data as given, and the audit knows why they differ
+        assert svc.get("T1").data["contactPhone"] == PHONE
+        assert svc.verify_all() == []
+
+    @given(
+        data=st.data(),
+        kind=st.sampled_from(sorted(SENSITIVE_KEYS)),
+        before=st.sampled_from(("", "merchant_", "new_", "legal_rep_")),
+        after=st.sampled_from(("", "_value", "_text")),
+    )
+    def test_a_sensitive_word_in_any_case_style_is_masked(
+        self, data: st.DataObject, kind: str, before: str, after: str
+    ) -> None:
+        word = data.draw(st.sampled_from(SENSITIVE_KEYS[kind]))
+        key = data.draw(styled_keys(before + word + after))
+        assert posflow.redact({key: CLEAR[kind]}) == {key: MASKED[kind]}
+
+    @given(data=st.data(), key=st.sampled_from(sorted(_KNOWN_HARMLESS | {"terminal_id"})))
+    def test_a_harmless_key_in_any_case_style_stays_in_clear(
+        self, data: st.DataObject, key: str
+    ) -> None:
+        styled = data.draw(styled_keys(key))
+        assert posflow.redact({styled: ID_NO}) == {styled: ID_NO}

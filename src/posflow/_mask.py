@@ -16,21 +16,59 @@ __all__ = ["is_sensitive_key", "mask_value", "plain_json", "redact", "unmasked_p
 
 
 def _pattern(*words: str) -> re.Pattern[str]:
+    """Match any of ``words`` as whole words of a key split by :func:`_words`."""
     return re.compile(r"(?:^|_)(?:" + "|".join(words) + r")(?:_|$)")
 
 
-_SECRET = _pattern("passwords?", "passwd", "secrets?", "pins?", "tokens?", "master_keys?")
-_PHONE = _pattern("phones?", "mobiles?", "tel", "telephones?")
-_ID = _pattern("id_numbers?", "id_no", "id_cards?", "identity", "passports?")
+# In the words below "_?" lets a two-word name also match written as one word
+# (``id_card``, ``idCard``, ``idcard``); "s?" accepts the plural.
+_SECRET = re.compile(
+    r"passw(?:or)?d"  # inside any word: new_password, operatorpassword, oldpasswd
+    r"|(?:^|_)(?:pwds?|pass_?codes?|pass_?phrases?|pins?|pincodes?|pinblocks?|otps?"
+    r"|secrets?|tokens?|master_?keys?|api_?keys?|private_?keys?|cvv2?|cvc2?|cvn2?)(?:_|$)"
+)
+_PHONE = re.compile(
+    r"phone"  # inside any word: telephone, cellphone, contactphone, phoneno
+    r"|(?:^|_)(?:mobiles?|mobile_?(?:nos?|numbers?)|tels?|tel_?(?:nos?|numbers?))(?:_|$)"
+)
+_ID = _pattern(
+    "id_?numbers?",
+    "id_?nos?",
+    "id_?cards?",
+    "identity(?:_?cards?)?",
+    "national_?ids?",
+    "ssns?",
+    "passports?",
+    "cert_?(?:nos?|numbers?)",
+    "certificate_?(?:nos?|numbers?)",
+)
 _ACCOUNT = _pattern(
-    "bank_accounts?",
-    "settlement_accounts?",
-    "account_numbers?",
-    "account_no",
-    "card_numbers?",
+    "(?:bank|settle|settlement)_?(?:acc(?:ou)?nts?|accts?)",
+    "bank_?cards?",
+    "acc(?:ou)?nts?_?(?:numbers?|nos?)",
+    "accts?(?:_?(?:numbers?|nos?))?",
+    "card_?(?:numbers?|nos?)",
+    "pans?",
     "ibans?",
 )
 _NOT_SECRET_SUFFIXES = ("_hash", "_salt", "_ok", "_injected", "_present", "_count")
+"""A key ending in one of these words holds a fact about a value, not the value."""
+
+_CASE_CHANGE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+"""Where camelCase starts a word: ``operator|Password``, ``ID|Number`` (not ``IBAN``)."""
+_NOT_A_WORD = re.compile(r"[\W_]+")
+"""Anything but letters and digits separates words: ``_``, ``-``, ``.``, spaces, ``/``."""
+
+
+def _words(key: str) -> str:
+    """Return ``key`` as lower-case words joined by ``_``, whatever its case style.
+
+    ``operatorPassword``, ``Operator-Password``, ``OPERATOR_PASSWORD`` and
+    ``operator.password`` all become ``operator_password``, so one set of
+    patterns covers the snake_case of Python code and the camelCase of JSON.
+    """
+    return _NOT_A_WORD.sub("_", _CASE_CHANGE.sub("_", key)).strip("_").lower()
+
 
 _SCALARS = frozenset({str, int, float, bool, bytes})
 _PLAIN = frozenset({str, int, float, bool, type(None)})
@@ -58,9 +96,14 @@ of every event (payloads, changes) hold mostly these keys.
 SECRET_MASK = "******"  # noqa: S105 - the mask shown instead of a secret, not one
 
 
-@functools.lru_cache(maxsize=4096)  # keys repeat (payload and data keys); four regexes each
+@functools.lru_cache(maxsize=4096)  # keys repeat (payload and data keys); six regexes each
 def _kind(key: str) -> str | None:
-    k = key.lower().replace("-", "_")
+    """What a value under ``key`` is: ``secret``, ``phone``, ``id``, ``account`` or ``None``.
+
+    The key is split into words first (:func:`_words`), so its case style and
+    separators do not matter. Cached: keys repeat from event to event.
+    """
+    k = _words(key)
     if k.endswith(_NOT_SECRET_SUFFIXES):
         return None
     if _SECRET.search(k):
