@@ -392,6 +392,9 @@ class TestCorruptColumns:
             "payload = '[]'",
             "reasons = '[[]]'",
             "reasons = '{}'",
+            "reasons = '[[1, 2]]'",  # a code that is not text, fields missing
+            "reasons = '[[\"lifecycle.unknown_event\", null, false]]'",  # a field missing
+            "reasons = '[]'",  # a refusal without a reason
             "changes = 'x'",
             "event = ''",
         ],
@@ -408,6 +411,17 @@ class TestCorruptColumns:
             svc.history("T1")
         with pytest.raises(CorruptRecord):
             svc.fire("T1", "go", idempotency_key="k")
+
+    def test_an_accepted_row_with_reasons_is_corrupt(self, sql_store: SQLStore) -> None:
+        svc = TerminalService(SMALL, sql_store)
+        svc.create("T1")
+        svc.fire("T1", "tick")
+        execute_behind(
+            sql_store,
+            """UPDATE posflow_history SET reasons = '[["guard.refused", null, false, {}]]'""",
+        )
+        with pytest.raises(CorruptRecord, match="accepted and holds reasons"):
+            svc.history("T1")
 
     def test_a_corrupt_timestamp_on_sqlite(self, tmp_path: Any) -> None:
         store = SQLStore(f"sqlite:///{tmp_path / 'x.db'}")

@@ -64,6 +64,9 @@ def _from_ts(value: Any, terminal_id: str) -> dt.datetime:
         ) from None
 
 
+_REASON_FIELDS = 4  # code, guard, retryable, params (see encode_reasons)
+
+
 def record_from(terminal_id: str, r: Sequence[Any], key: str | None) -> HistoryRecord:
     """A history record from columns in the ``_HCOLS`` order; ``CorruptRecord`` if malformed."""
     seq, event, from_state, to_state, version, actor, at, payload, reasons, changes = r[:10]
@@ -87,13 +90,25 @@ def record_from(terminal_id: str, r: Sequence[Any], key: str | None) -> HistoryR
             f"terminal {terminal_id!r}: history row {seq} holds malformed JSON",
             terminal_id=terminal_id,
         )
-    try:
-        codes_t = tuple(str(item[0]) for item in codes)
-    except (TypeError, IndexError):
+    # a refusal (no to_state) has reasons, each as encode_reasons wrote it, and an
+    # accepted transition none
+    if to_state is None:
+        if not codes or not all(
+            type(item) is list and len(item) == _REASON_FIELDS and type(item[0]) is str
+            for item in codes
+        ):
+            raise CorruptRecord(
+                f"terminal {terminal_id!r}: history row {seq} holds malformed reasons",
+                terminal_id=terminal_id,
+            )
+        codes_t = tuple([item[0] for item in codes])
+    elif codes:
         raise CorruptRecord(
-            f"terminal {terminal_id!r}: history row {seq} holds malformed reasons",
+            f"terminal {terminal_id!r}: history row {seq} is accepted and holds reasons",
             terminal_id=terminal_id,
-        ) from None
+        )
+    else:
+        codes_t = ()
     return filled_record(
         terminal_id, seq, event, from_state, to_state, version, actor,
         _from_ts(at, terminal_id), MappingProxyType(p), codes_t, key, MappingProxyType(c),
