@@ -384,6 +384,40 @@ class TestFromDict:
             ("unknown_guard", "transitions[2] (x).conditions[0]"),
         ]
 
+    def test_a_malformed_item_does_not_hide_the_problems_of_the_others(self) -> None:
+        doc = {
+            "initial": "a",
+            "states": ["a", {"name": "b", "colour": 1}, "b", "a"],
+            "transitions": [
+                {"trigger": "go4", "source": "a", "dest": "b", "colour": "red"},
+                ["go", "a", "c"],
+                ["only_two", "a"],
+                {"trigger": "back", "source": "b", "dest": "a", "conditions": ["no.such"]},
+                {"trigger": "go", "source": "a", "dest": "b"},
+            ],
+        }
+        with pytest.raises(InvalidDefinition) as caught:
+            Lifecycle.from_dict(doc)
+        problems = caught.value.problems
+        found = {(p.kind, p.where) for p in problems}
+        # the malformed items, then the others' problems, each where it is in the document
+        assert {
+            ("malformed", "transitions[0].colour"),
+            ("malformed", "transitions[2]"),
+            ("malformed", "states[1].colour"),
+            ("duplicate_state", "states[3]"),
+            ("unknown_state", "transitions[1] (go).dest"),
+            ("unknown_guard", "transitions[3] (back).conditions[0]"),
+            ("duplicate_transition", "transitions[4] (go)"),
+        } <= found
+        # the graph is not judged without the parts left out
+        assert not {"unreachable_state", "dead_end"} & {p.kind for p in problems}
+        (dup,) = [p for p in problems if p.kind == "duplicate_transition"]
+        assert "transitions[1]" in dup.message
+        (two,) = [p for p in problems if p.where == "transitions[2]"]
+        assert "list [trigger, source, dest]" in two.message
+        assert "_TransitionDoc" not in str(caught.value)
+
     def test_the_source_argument_names_the_document_in_errors(self) -> None:
         with pytest.raises(InvalidDefinition, match=r"in onboarding\.yaml") as caught:
             Lifecycle.from_dict({}, source="onboarding.yaml")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -127,6 +128,81 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return out or "document"
 
 
+def _message(error: Any) -> str:
+    """The schema's message, in the document's terms where it would name a private class."""
+    if error["type"] == "model_type" and "_TransitionDoc" in error["msg"]:
+        return (
+            "a transition is a mapping {trigger, source, dest, ...} "
+            "or a list [trigger, source, dest]"
+        )
+    return str(error["msg"])
+
+
+_GLOBAL_KINDS = frozenset({"unreachable_state", "dead_end", "empty_definition"})
+"""Problems of the whole graph, which a malformed state or transition left out would fake."""
+
+
+def _problems_of_the_rest(
+    cls: type[Lifecycle],
+    document: Mapping[str, Any],
+    guards: GuardRegistry | Mapping[str, Guard] | None,
+    effects: Mapping[str, Effect] | None,
+) -> list[DefinitionProblem]:
+    """The problems of the states and transitions that are well formed, beside malformed ones.
+
+    A document that fails the schema is checked again without its malformed
+    states and transitions, so that one misspelt key does not hide an unknown
+    state or guard elsewhere. Reachability and dead ends are not judged then:
+    the parts left out could be what connects the rest.
+    """
+    states = document.get("states")
+    transitions = document.get("transitions")
+    if not isinstance(states, list) or not isinstance(transitions, list):
+        return []
+    rest: dict[str, Any] = {k: document[k] for k in ("name", "initial") if k in document}
+    # where each kept item was in the document, to name it there
+    at = {
+        "states": [i for i, s in enumerate(states) if _valid(_STATE, s)],
+        "transitions": [
+            i
+            for i, t in enumerate(LifecycleDocument._lists_to_dicts(transitions))
+            if _valid(_TRANSITION, t)
+        ],
+    }
+    rest["states"] = [states[i] for i in at["states"]]
+    rest["transitions"] = [transitions[i] for i in at["transitions"]]
+    try:
+        lifecycle_from_dict(
+            cls, rest, guards=guards, effects=effects, source=None, second_look=False
+        )
+    except InvalidDefinition as exc:
+
+        def placed(text: str) -> str:
+            return _INDEX.sub(lambda m: f"{m[1]}[{at[m[1]][int(m[2])]}]", text)
+
+        return [
+            DefinitionProblem(placed(p.where), placed(p.message), p.kind)
+            for p in exc.problems
+            if p.kind not in _GLOBAL_KINDS and p.kind != "malformed"
+        ]
+    return []
+
+
+_INDEX = re.compile(r"\b(states|transitions)\[(\d+)\]")
+
+
+_STATE: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(_Name | _StateDoc)
+_TRANSITION: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(_TransitionDoc)
+
+
+def _valid(adapter: pydantic.TypeAdapter[Any], item: Any) -> bool:
+    try:
+        adapter.validate_python(item)
+    except pydantic.ValidationError:
+        return False
+    return True
+
+
 def lifecycle_from_dict(
     cls: type[Lifecycle],
     document: Mapping[str, Any],
@@ -134,8 +210,13 @@ def lifecycle_from_dict(
     guards: GuardRegistry | Mapping[str, Guard] | None,
     effects: Mapping[str, Effect] | None,
     source: str | None,
+    second_look: bool = True,
 ) -> Lifecycle:
-    """Validate ``document`` and build the lifecycle it describes."""
+    """Validate ``document`` and build the lifecycle it describes.
+
+    With ``second_look``, a document that fails the schema has its well-formed
+    parts checked too (see :func:`_problems_of_the_rest`).
+    """
     if not isinstance(document, Mapping):
         raise InvalidDefinition(
             [
@@ -154,8 +235,12 @@ def lifecycle_from_dict(
         doc = LifecycleDocument.model_validate(dict(document))
     except pydantic.ValidationError as exc:
         found = {
-            DefinitionProblem(_where(e["loc"]), e["msg"], "malformed"): None for e in exc.errors()
+            DefinitionProblem(_where(e["loc"]), _message(e), "malformed"): None
+            for e in exc.errors()
         }
+        if second_look:
+            for problem in _problems_of_the_rest(cls, document, guards, effects):
+                found.setdefault(problem, None)
         raise InvalidDefinition(list(found), source=source) from None
     effects = effects or {}
     problems: list[DefinitionProblem] = []
