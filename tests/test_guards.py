@@ -8,7 +8,7 @@ import pytest
 
 import posflow
 from posflow import Context, Terminal
-from posflow.errors import PortUnavailable, UnknownGuard
+from posflow.errors import InvalidInput, PortUnavailable, UnknownGuard
 from posflow.guards import guard_name, run_guard
 
 PHOTO = posflow.reason_spec(
@@ -113,6 +113,26 @@ class TestAnyOf:
     def test_needs_at_least_one_alternative(self) -> None:
         with pytest.raises(ValueError, match="at least one"):
             posflow.any_of()
+
+
+class TestChineseMessagesOfFailures:
+    @pytest.mark.parametrize(
+        ("port", "chinese"),
+        [("documents", "资料库服务"), ("host", "收单主机"), ("vault", "vault 服务")],
+    )
+    def test_a_port_that_did_not_answer_is_named_in_chinese(self, port: str, chinese: str) -> None:
+        down = named("g.down", raises=PortUnavailable(port))
+        (reason,) = posflow.all_of(down)(T, CTX)
+        assert reason.code == "port.unavailable"
+        assert chinese in reason.message("zh-CN")
+        assert chinese in reason.remedy("zh-CN")
+        assert f"The {port} service" in reason.message("en")
+
+    def test_malformed_input_quotes_the_checks_own_words_as_such(self) -> None:
+        bad = named("g.bad", raises=InvalidInput("must be a whole number", field="amount"))
+        (reason,) = posflow.all_of(bad)(T, CTX)
+        assert reason.code == "guard.invalid_input"
+        assert "（原文：must be a whole number）" in reason.message("zh-CN")
 
 
 class TestNot:

@@ -147,10 +147,23 @@ PORT_UNAVAILABLE: Final = reason_spec(
     "port.unavailable",
     retryable=True,
     en="The {port} service did not answer while '{guard}' was checked; nothing was changed.",
-    zh_cn="检查“{guard}”时{port}服务未响应，未做任何更改。",
+    zh_cn="检查“{guard}”时{port_zh}未响应，未做任何更改。",
     remedy_en="Retry in a few minutes; if the {port} service stays down, contact its operators.",
-    remedy_zh_cn="请几分钟后重试；若{port}服务持续不可用，请联系其运维人员。",
+    remedy_zh_cn="请几分钟后重试；若{port_zh}持续不可用，请联系其运维人员。",
 )
+
+PORT_NAMES_ZH: Final = {
+    "documents": "资料库服务",
+    "inventory": "库存系统",
+    "risk": "风控系统",
+    "accounts": "结算账户系统",
+    "host": "收单主机",
+    "operators": "操作员目录",
+    "merchants": "商户档案",
+    "external": "外部服务",
+}
+"""The ``port.unavailable`` reason's port in Chinese; a port of the caller's own is named
+as given (its name is an identifier, as a guard's is)."""
 
 CORE_SPECS: Final = (
     UNKNOWN_EVENT,

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Final, Protocol, TypeAlias
 
 import attrs
 
-from posflow._catalogue import CONDITION_PRESENT, GUARD_ERROR, PORT_UNAVAILABLE, reason_spec
+from posflow._catalogue import (
+    CONDITION_PRESENT,
+    GUARD_ERROR,
+    PORT_NAMES_ZH,
+    PORT_UNAVAILABLE,
+    reason_spec,
+)
 from posflow._reasons import Reason
 from posflow.errors import InvalidInput, PortUnavailable, UnknownGuard
 
@@ -62,7 +68,8 @@ INVALID_INPUT: Final = reason_spec(
     "guard.invalid_input",
     retryable=False,
     en="'{field}' is malformed ({problem}), so '{guard}' could not decide; nothing was changed.",
-    zh_cn="“{field}”格式不正确（{problem}），检查项“{guard}”无法判断，未做任何更改。",
+    # the problem is the check's own text, in English: zh-CN quotes it as such (原文)
+    zh_cn="“{field}”格式不正确（原文：{problem}），检查项“{guard}”无法判断，未做任何更改。",
     remedy_en="Correct '{field}' in the event payload or the terminal record and try again.",
     remedy_zh_cn="请更正事件数据或终端记录中的“{field}”后重试。",
 )
@@ -119,11 +126,15 @@ def reasons_for_exception(name: str, exc: Exception) -> tuple[Reason, ...]:
         problem = str(exc).removeprefix(f"{exc.field}: ") if exc.field else str(exc)
         return (INVALID_INPUT.reason(guard=name, field=field, problem=problem, error=exc),)
     if isinstance(exc, PortUnavailable):
-        return (PORT_UNAVAILABLE.reason(guard=name, port=exc.port, error=exc),)
+        return (_unavailable(name, exc.port, exc),)
     if isinstance(exc, TimeoutError | ConnectionError):
-        port = getattr(exc, "port", None) or "external"
-        return (PORT_UNAVAILABLE.reason(guard=name, port=port, error=exc),)
+        return (_unavailable(name, getattr(exc, "port", None) or "external", exc),)
     return (GUARD_ERROR.reason(guard=name, error=exc, error_type=type(exc).__name__),)
+
+
+def _unavailable(guard_name: str, port: str, exc: BaseException) -> Reason:
+    port_zh = PORT_NAMES_ZH.get(port, f"{port} 服务")
+    return PORT_UNAVAILABLE.reason(guard=guard_name, port=port, port_zh=port_zh, error=exc)
 
 
 def normalise(name: str, result: GuardResult) -> tuple[Reason, ...]:
