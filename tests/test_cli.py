@@ -369,6 +369,112 @@ class TestHistory:
         assert result.exit_code == ExitCode.UNKNOWN_TERMINAL
 
 
+class TestArguments:
+    """An argument no command could use is a usage error (2) naming it, before any database."""
+
+    @pytest.mark.parametrize("command", ["explain", "history"])
+    @pytest.mark.parametrize(
+        ("terminal_id", "why"),
+        [
+            ("", "must be a non-empty string"),
+            ("T" * 300, "must be at most 255 characters long (got 300)"),
+            ("T\udcff", "must be valid Unicode (no lone surrogates)"),
+        ],
+    )
+    def test_an_unusable_terminal_id_is_a_usage_error_naming_it(
+        self, fleet: tuple[Path, dict[str, Any]], command: str, terminal_id: str, why: str
+    ) -> None:
+        db, _ = fleet
+        result = invoke(command, terminal_id, "--db", str(db))
+        assert result.exit_code == ExitCode.USAGE, result.output
+        assert result.stderr == f"error: invalid value for TERMINAL_ID: {why}\n"
+
+    @pytest.mark.parametrize("command", ["explain", "history"])
+    def test_the_terminal_id_is_checked_before_the_database(
+        self, tmp_path: Path, command: str
+    ) -> None:
+        result = invoke(command, "", "--db", str(tmp_path / "absent.db"))
+        assert result.exit_code == ExitCode.USAGE
+        assert "TERMINAL_ID" in result.stderr
+
+    @pytest.mark.parametrize(
+        "command", [("simulate", "--terminals", "5"), ("explain", "T1"), ("history", "T1")]
+    )
+    @pytest.mark.parametrize("db", ["", " ", "sqlite://", "sqlite:///:memory:"])
+    def test_an_empty_or_in_memory_database_is_a_usage_error(
+        self, command: tuple[str, ...], db: str
+    ) -> None:
+        result = invoke(*command, "--db", db)
+        assert result.exit_code == ExitCode.USAGE, result.output
+        assert result.stderr.startswith(f"error: invalid value for --db {db!r}: ")
+        assert result.stderr.count("\n") == 1
+
+
+class TestDamagedDatabase:
+    """A file that is not a usable posflow database is code 4 in every command, never 3."""
+
+    COMMANDS = (
+        ("simulate", "--terminals", "5"),
+        ("explain", "T0000001"),
+        ("history", "T0000001"),
+    )
+
+    @pytest.fixture
+    def truncated(self, fleet: tuple[Path, dict[str, Any]], tmp_path: Path) -> Path:
+        """The fleet's database cut after 8 KiB, as ``head -c 8192`` would."""
+        db, _ = fleet
+        cut = tmp_path / "cut.db"
+        cut.write_bytes(db.read_bytes()[:8192])
+        return cut
+
+    @pytest.mark.parametrize("command", COMMANDS)
+    def test_a_truncated_database_is_not_usable(
+        self, truncated: Path, command: tuple[str, ...]
+    ) -> None:
+        result = invoke(*command, "--db", str(truncated))
+        assert result.exit_code == ExitCode.BAD_DATABASE, result.output
+        assert result.stderr == (
+            "error: the database is damaged or is not a database: "
+            f"database disk image is malformed (sqlite:///{truncated})\n"
+        )
+
+    @pytest.mark.parametrize("command", COMMANDS)
+    def test_a_text_file_is_not_usable(self, tmp_path: Path, command: tuple[str, ...]) -> None:
+        text = tmp_path / "notes.db"
+        text.write_text("shopping list\n" * 100)
+        result = invoke(*command, "--db", str(text))
+        assert result.exit_code == ExitCode.BAD_DATABASE, result.output
+        assert result.stderr.count("\n") == 1
+        assert "cannot connect" not in result.stderr
+
+    @pytest.mark.parametrize("command", [("simulate", "--terminals", "5"), ("explain", "T0000001")])
+    def test_damaged_simulation_parameters_are_not_usable(
+        self, fleet: tuple[Path, dict[str, Any]], tmp_path: Path, command: tuple[str, ...]
+    ) -> None:
+        db, _ = fleet
+        copy = tmp_path / "copy.db"
+        copy.write_bytes(db.read_bytes())
+        with contextlib.closing(sqlite3.connect(copy)) as conn:
+            (root,) = conn.execute(
+                "SELECT rootpage FROM sqlite_master WHERE name = 'posflow_simulation'"
+            ).fetchone()
+            (size,) = conn.execute("PRAGMA page_size").fetchone()
+        data = bytearray(copy.read_bytes())
+        data[(root - 1) * size : root * size] = b"\xff" * size
+        copy.write_bytes(bytes(data))
+        result = invoke(*command, "--db", str(copy))
+        assert result.exit_code == ExitCode.BAD_DATABASE, result.output
+        assert "database disk image is malformed" in result.stderr
+
+    def test_a_database_without_posflow_tables_says_so(self, tmp_path: Path) -> None:
+        db = tmp_path / "other.db"
+        with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+            conn.execute("CREATE TABLE songs (title TEXT)")
+        result = invoke("history", "T0000000", "--db", str(db))
+        assert result.exit_code == ExitCode.BAD_DATABASE
+        assert result.stderr == "error: the database is not usable: it holds no posflow tables\n"
+
+
 class TestDiagram:
     @pytest.mark.parametrize(("fmt", "start"), [("mermaid", "stateDiagram-v2"), ("dot", "digraph")])
     def test_it_draws_the_default_lifecycle(self, fmt: str, start: str) -> None:
@@ -470,6 +576,34 @@ class TestErrors:
         result = invoke("diagram")
         assert result.exit_code == ExitCode.INTERNAL
         assert "PortUnavailable:" in result.stderr
+
+
+class TestClosedOutput:
+    """A reader that went away ends the command quietly with 141, never with 1."""
+
+    def test_a_closed_output_ends_quietly_with_its_own_code(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def closed(self: object, fmt: str) -> str:
+            raise BrokenPipeError
+
+        monkeypatch.setattr(posflow.Lifecycle, "diagram", closed)
+        result = invoke("diagram")
+        assert result.exit_code == ExitCode.BROKEN_PIPE == 128 + 13
+        assert result.stderr == ""
+
+    def test_rich_output_reports_a_closed_pipe_instead_of_exiting_with_1(self) -> None:
+        from posflow.cli._output import Output
+
+        class Closed:
+            def write(self, text: str) -> int:
+                raise BrokenPipeError
+
+            def flush(self) -> None:
+                raise BrokenPipeError
+
+        with pytest.raises(BrokenPipeError):
+            Output(file=Closed()).print("a report")  # type: ignore[arg-type]
 
 
 class TestDocs:

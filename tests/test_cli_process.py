@@ -50,6 +50,37 @@ class TestConsoleScript:
         assert usage.returncode == 2
         assert "Traceback" not in usage.stderr
 
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ("simulate", "--terminals", "30"),
+            ("simulate", "--terminals", "30", "--json"),
+            ("diagram",),
+            ("validate", "broken.yaml"),
+        ],
+    )
+    def test_output_into_a_closed_pipe_ends_quietly_with_141(
+        self, tmp_path: Path, args: tuple[str, ...]
+    ) -> None:
+        """As ``posflow simulate | head -1`` does once ``head`` has its line."""
+        (tmp_path / "broken.yaml").write_text("states: [a]\ninitial: b\n")
+        reader, writer = os.pipe()
+        os.close(reader)  # the reader has gone before the first line
+        try:
+            done = subprocess.run(
+                [SCRIPT or "posflow", *args],
+                cwd=tmp_path,
+                stdout=writer,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+        finally:
+            os.close(writer)
+        assert done.returncode == 141
+        assert done.stderr == ""
+
     def test_the_module_runs_as_well(self, tmp_path: Path) -> None:
         done = subprocess.run(
             [sys.executable, "-m", "posflow.cli", "diagram", "--format", "dot"],

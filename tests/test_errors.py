@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from posflow import errors
@@ -140,8 +142,13 @@ class TestStructuredFields:
     @pytest.mark.parametrize(
         ("found", "expected", "says"),
         [
-            (None, 2, "database schema version None found, 2 expected"),
-            (1, 2, "run `Store.create_schema()`"),
+            (
+                None,
+                2,
+                "no posflow schema in the database (version 2 expected); "
+                "run `store.create_schema()` first",
+            ),
+            (1, 2, "database schema version 1 found, 2 expected; run `store.upgrade_schema()`"),
             (3, 2, "database schema version 3 is newer than this posflow (2)"),
         ],
     )
@@ -151,6 +158,15 @@ class TestStructuredFields:
         error = SchemaMismatch(found=found, expected=expected)
         assert (error.found, error.expected) == (found, expected)
         assert says in str(error)
+
+    @pytest.mark.parametrize("found", [None, 1, 3])
+    def test_schema_mismatch_names_only_remedies_that_exist(self, found: int | None) -> None:
+        from posflow.store import SQLStore
+
+        text = str(SchemaMismatch(found=found, expected=2))
+        assert "posflow db" not in text
+        for method in re.findall(r"`store\.(\w+)\(\)`", text):
+            assert callable(getattr(SQLStore, method))
 
     def test_structured_fields_are_keyword_only(self) -> None:
         with pytest.raises(TypeError):

@@ -88,7 +88,7 @@ class TestSchema:
     def test_an_older_schema_without_a_migration_is_refused(self, sql_store: SQLStore) -> None:
         _set_version(sql_store, "0")
         other = SQLStore(sql_store.engine)
-        with pytest.raises(SchemaMismatch, match="create_schema"):
+        with pytest.raises(SchemaMismatch, match="upgrade_schema"):
             other.counts()
         for call in (other.create_schema, other.upgrade_schema):
             with pytest.raises(SchemaMismatch):
@@ -201,6 +201,71 @@ class TestReachability:
             TerminalService(SMALL, waiting).create("T1")
         holder.close()
         waiting.close()
+
+
+def _real_database(path: Path) -> str:
+    """A SQLite file holding a posflow schema and enough terminals to span many pages."""
+    url = f"sqlite:///{path}"
+    store = SQLStore(url)
+    store.create_schema()
+    service = TerminalService(SMALL, store)
+    for n in range(300):
+        service.create(f"T{n:04d}", {"note": "x" * 100})
+    store.close()
+    assert path.stat().st_size > 8192
+    assert not Path(f"{path}-wal").exists()
+    return url
+
+
+class TestDamagedDatabase:
+    """A damaged file is a permanent fault: ``CorruptRecord``, never ``StoreUnavailable``."""
+
+    def test_a_truncated_sqlite_file_is_corrupt_not_unavailable(self, tmp_path: Path) -> None:
+        url = _real_database(tmp_path / "real.db")
+        cut = tmp_path / "cut.db"
+        cut.write_bytes((tmp_path / "real.db").read_bytes()[:8192])  # head -c 8192
+        store = SQLStore(url.replace("real.db", "cut.db"))
+        for use in (store.create_schema, store.counts, lambda: store.get("T0001")):
+            with pytest.raises(CorruptRecord, match="database disk image is malformed") as err:
+                use()
+            assert not isinstance(err.value, StoreUnavailable)
+            assert err.value.terminal_id is None
+        store.close()
+
+    def test_a_file_that_is_not_a_database_is_corrupt_too(self, tmp_path: Path) -> None:
+        text = tmp_path / "notes.db"
+        text.write_text("not a database, just notes\n" * 200)
+        store = SQLStore(f"sqlite:///{text}")
+        with pytest.raises(CorruptRecord, match="file is not a database"):
+            store.schema_version()
+        store.close()
+
+    def test_a_page_damaged_inside_is_corrupt_where_it_is_read(self, tmp_path: Path) -> None:
+        path = tmp_path / "real.db"
+        url = _real_database(path)
+        data = bytearray(path.read_bytes())
+        data[4096 * 5 : 4096 * 8] = b"\xff" * (4096 * 3)  # the schema page stays intact
+        path.write_bytes(bytes(data))
+        store = SQLStore(url)
+        assert store.schema_version() == SCHEMA_VERSION
+        service = TerminalService(SMALL, store)
+        damaged = []
+        for n in range(300):
+            try:
+                service.history(f"T{n:04d}")
+            except CorruptRecord as exc:  # anything else fails the test
+                damaged.append(str(exc))
+        store.close()
+        assert damaged
+        assert all("database disk image is malformed" in text for text in damaged)
+
+    def test_postgresql_corruption_states_are_corrupt_too(self) -> None:
+        class DataCorrupted(Exception):
+            sqlstate = "XX001"
+
+        store = SQLStore("sqlite://")
+        assert isinstance(store._translate(DataCorrupted("bad page")), CorruptRecord)
+        store.close()
 
 
 HOSTILE = [

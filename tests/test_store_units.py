@@ -503,13 +503,14 @@ class TestSqlEdges:
         with pytest.raises(SchemaMismatch):
             SQLStore(sql_store.engine).counts()
 
-    def test_a_file_that_is_not_a_database(self, tmp_path: Any) -> None:
+    def test_a_file_that_is_not_a_database_is_corrupt_not_unavailable(self, tmp_path: Any) -> None:
         path = tmp_path / "garbage.db"
         path.write_bytes(b"this is not a SQLite database, just text" * 100)
         store = SQLStore(f"sqlite:///{path}")
         for call in (store.schema_version, store.create_schema, store.drop_schema):
-            with pytest.raises(StoreUnavailable, match="database"):
+            with pytest.raises(CorruptRecord, match="file is not a database") as err:
                 call()
+            assert not isinstance(err.value, StoreUnavailable)
 
     def test_a_history_row_in_the_way_is_a_conflict(self, sql_store: SQLStore) -> None:
         svc = TerminalService(SMALL, sql_store)

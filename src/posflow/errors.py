@@ -21,8 +21,9 @@ The tree::
         │   ├── TerminalNotFound (LookupError)
         │   ├── TerminalExists (ValueError)
         │   ├── ConcurrencyConflict          a lost optimistic-concurrency race
-        │   ├── CorruptRecord (ValueError)   a stored row that cannot be read back
-        │   ├── SchemaMismatch               a database schema this version does not know
+        │   ├── CorruptRecord (ValueError)   a stored row or a database file that cannot be
+        │   │                                read back; retrying cannot help
+        │   ├── SchemaMismatch               no schema, or one this version does not know
         │   └── StoreUnavailable             a database that cannot be reached or named
         └── (more are added by later modules, always under this root)
 
@@ -248,7 +249,14 @@ class ConcurrencyConflict(StoreError):
 
 
 class CorruptRecord(StoreError, ValueError):
-    """A stored row could not be decoded into a terminal or history record."""
+    """Stored data cannot be read back: a row, or the database file itself.
+
+    A row that does not decode into a terminal or history record names its
+    ``terminal_id``; a database file that is damaged or is not a database at all
+    (SQLite's ``SQLITE_CORRUPT`` and ``SQLITE_NOTADB``, PostgreSQL's ``XX001`` and
+    ``XX002``) has none. Either way retrying cannot help: the data must be
+    repaired or restored, which is why this is not a :class:`StoreUnavailable`.
+    """
 
     def __init__(self, message: str, *, terminal_id: str | None = None) -> None:
         self.terminal_id = terminal_id
@@ -261,12 +269,19 @@ class SchemaMismatch(StoreError):
     def __init__(self, *, found: int | None, expected: int) -> None:
         self.found = found
         self.expected = expected
-        super().__init__(
-            f"database schema version {found} found, {expected} expected; "
-            "run `Store.create_schema()` / `posflow db upgrade` first"
-            if found is None or found < expected
-            else f"database schema version {found} is newer than this posflow ({expected})"
-        )
+        if found is None:
+            message = (
+                f"no posflow schema in the database (version {expected} expected); "
+                "run `store.create_schema()` first"
+            )
+        elif found < expected:
+            message = (
+                f"database schema version {found} found, {expected} expected; "
+                "run `store.upgrade_schema()` first"
+            )
+        else:
+            message = f"database schema version {found} is newer than this posflow ({expected})"
+        super().__init__(message)
 
 
 class StoreUnavailable(StoreError):

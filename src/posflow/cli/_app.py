@@ -16,6 +16,7 @@ from rich.table import Table
 
 import posflow
 from posflow.cli._errors import CliError, ExitCode
+from posflow.cli._output import Output, silence_stdout
 from posflow.cli._plan import Params
 
 __all__ = ["app", "main"]
@@ -76,8 +77,12 @@ def _reported() -> Iterator[None]:
 
     try:
         yield
-    except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
+        sys.stdout.flush()  # a reader that went away is noticed here, not at exit
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
+    except BrokenPipeError:
+        silence_stdout()
+        raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
     except Exception as exc:
         if _state["debug"]:
             raise
@@ -95,14 +100,23 @@ def _classify(exc: Exception, errors: Any) -> tuple[ExitCode, str]:
     if unavailable is not None and isinstance(exc, unavailable):
         # its messages say what failed ("cannot connect to the database: ...")
         return ExitCode.NO_DATABASE, str(exc)
-    if isinstance(exc, errors.CorruptRecord | errors.SchemaMismatch | errors.StoreError):
-        return ExitCode.BAD_DATABASE, f"the database is not usable: {_first_line(exc)}"
+    if isinstance(exc, errors.StoreError):
+        return ExitCode.BAD_DATABASE, _unusable(exc, errors)
     if isinstance(exc, errors.PosflowError):
         return ExitCode.INTERNAL, f"{type(exc).__name__}: {_first_line(exc)}"
     return (
         ExitCode.INTERNAL,
         f"unexpected {type(exc).__name__}: {_first_line(exc)} (run with --debug for details)",
     )
+
+
+def _unusable(exc: Exception, errors: Any) -> str:
+    """Why the database is not usable, in one line."""
+    if isinstance(exc, errors.SchemaMismatch) and exc.found is None:
+        # the library's remedy is a Python call; here the file is simply not posflow's
+        return "the database is not usable: it holds no posflow tables"
+    text = _first_line(exc)  # a damaged file's message says so itself
+    return text if text.startswith("the database ") else f"the database is not usable: {text}"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -114,8 +128,35 @@ def _first_line(exc: BaseException) -> str:
 
 
 def database_url(value: str) -> str:
-    """A database URL from ``--db``: a URL as given, or a path to a SQLite file."""
-    return value if "://" in value else f"sqlite:///{value}"
+    """A database URL from ``--db``: a URL as given, or a path to a SQLite file.
+
+    Raises:
+        CliError: (usage) for an empty value or an in-memory SQLite database, which
+            would end with the command (and which ``simulate``'s workers could not share).
+    """
+    url = value if "://" in value else f"sqlite:///{value}"
+    if not value.strip() or (url.startswith("sqlite:") and _sqlite_path(url) is None):
+        raise CliError(
+            f"invalid value for --db {value!r}: give a SQLite file path or a database URL",
+            ExitCode.USAGE,
+        )
+    return url
+
+
+def checked_id(terminal_id: str) -> str:
+    """``TERMINAL_ID`` as given, checked by the store's own rules before any database is opened.
+
+    Raises:
+        CliError: (usage) naming the argument, for an id that no store can hold.
+    """
+    from posflow.errors import InvalidInput  # noqa: PLC0415
+    from posflow.store._base import check_id  # noqa: PLC0415 - the stores' one rule
+
+    try:
+        return check_id(terminal_id)
+    except InvalidInput as exc:
+        why = str(exc).removeprefix(f"{exc.field}: ")
+        raise CliError(f"invalid value for TERMINAL_ID: {why}", ExitCode.USAGE) from None
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -224,6 +265,7 @@ def explain(
     from posflow.cli import _sim_cli  # noqa: PLC0415
 
     with _reported():
+        terminal_id = checked_id(terminal_id)
         _sim_cli.explain(
             terminal_id, _existing(database_url(db)), event=event, lang=lang.value, as_json=as_json
         )
@@ -239,6 +281,7 @@ def history(
     from posflow.cli import _sim_cli  # noqa: PLC0415
 
     with _reported():
+        terminal_id = checked_id(terminal_id)
         _sim_cli.history(terminal_id, _existing(database_url(db)), as_json=as_json)
 
 
@@ -289,7 +332,7 @@ def validate(
         if not file.is_file():
             raise CliError(f"no such file: {file}", ExitCode.BAD_FILE)
         kind, problems = _validate.check_file(file)
-        out = Console(highlight=False, soft_wrap=True)
+        out = Output(highlight=False, soft_wrap=True)
         if not problems:
             out.print(f"{file}: a valid {kind}")
             return
@@ -318,7 +361,4 @@ def history_table(records: list[Any]) -> Table:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the ``posflow`` command (the console script's entry point)."""
-    try:
-        app(args=argv, prog_name="posflow")
-    except BrokenPipeError:  # pragma: no cover - output piped into a closed reader
-        sys.stderr.close()
+    app(args=argv, prog_name="posflow")

@@ -26,6 +26,9 @@ class ExitCode(enum.IntEnum):
     """A file named on the command line cannot be read."""
     INTERNAL = 70
     """An unexpected error: a bug. Run again with ``--debug`` for the traceback."""
+    BROKEN_PIPE = 141
+    """Standard output was closed early (``posflow ... | head -1``): 128 + SIGPIPE, as a shell
+    reports for any program whose reader went away; nothing is printed."""
 
 
 class CliError(Exception):

@@ -9,14 +9,17 @@ works the same way as a SQLite file, and copying the database copies the run.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+from collections.abc import Iterator
 from typing import Any, Final
 
 import attrs
 
 from posflow.cli._plan import SIMULATION_POLICY, Params
-from posflow.errors import CorruptRecord
+from posflow.errors import CorruptRecord, StoreUnavailable
+from posflow.store._sqlconn import _damage, _damaged, _first_line
 
 __all__ = ["TABLE", "RunInfo", "clear_run", "read_run", "write_run"]
 
@@ -79,6 +82,24 @@ def _engine(url: str) -> Any:
     return sa.create_engine(url)
 
 
+@contextlib.contextmanager
+def _store_errors(engine: Any) -> Iterator[None]:
+    """Report the database's errors as the store does: a damaged file is not an outage."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    try:
+        yield
+    except sa.exc.DBAPIError as exc:
+        shown = engine.url.render_as_string(hide_password=True)
+        if _damaged(exc):
+            raise _damage(exc, shown) from exc
+        raise StoreUnavailable(
+            f"database error: {_first_line(exc.orig or exc)}", url=shown
+        ) from exc
+    finally:
+        engine.dispose()
+
+
 def _table(sa: Any) -> Any:
     meta = sa.MetaData()
     return sa.Table(
@@ -95,13 +116,10 @@ def write_run(url: str, info: RunInfo) -> None:
 
     engine = _engine(url)
     table = _table(sa)
-    try:
-        with engine.begin() as conn:
-            table.create(conn, checkfirst=True)
-            conn.execute(table.delete())
-            conn.execute(table.insert().values(name="run", document=info.to_json()))
-    finally:
-        engine.dispose()
+    with _store_errors(engine), engine.begin() as conn:
+        table.create(conn, checkfirst=True)
+        conn.execute(table.delete())
+        conn.execute(table.insert().values(name="run", document=info.to_json()))
 
 
 def read_run(url: str) -> RunInfo | None:
@@ -110,13 +128,10 @@ def read_run(url: str) -> RunInfo | None:
 
     engine = _engine(url)
     table = _table(sa)
-    try:
-        with engine.connect() as conn:
-            if not sa.inspect(conn).has_table(TABLE):
-                return None
-            row = conn.execute(sa.select(table.c.document).where(table.c.name == "run")).first()
-    finally:
-        engine.dispose()
+    with _store_errors(engine), engine.connect() as conn:
+        if not sa.inspect(conn).has_table(TABLE):
+            return None
+        row = conn.execute(sa.select(table.c.document).where(table.c.name == "run")).first()
     return None if row is None else RunInfo.from_json(row[0])
 
 
@@ -125,8 +140,5 @@ def clear_run(url: str) -> None:
     import sqlalchemy as sa  # noqa: PLC0415
 
     engine = _engine(url)
-    try:
-        with engine.begin() as conn:
-            _table(sa).drop(conn, checkfirst=True)
-    finally:
-        engine.dispose()
+    with _store_errors(engine), engine.begin() as conn:
+        _table(sa).drop(conn, checkfirst=True)

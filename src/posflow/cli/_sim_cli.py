@@ -14,6 +14,7 @@ import posflow
 from posflow.cli._agents import ROUNDS
 from posflow.cli._app import history_table
 from posflow.cli._errors import CliError, ExitCode
+from posflow.cli._output import Output
 from posflow.cli._plan import START, Params
 from posflow.cli._report import render_report, report_dict
 from posflow.cli._runinfo import RunInfo, clear_run, read_run, write_run
@@ -126,9 +127,9 @@ def run(
 
 def _wide_console() -> Console:
     """A console for tables: the terminal's width, or 120 columns when piped."""
-    console = Console(highlight=False)
+    console = Output(highlight=False)
     if not console.is_terminal:
-        console = Console(highlight=False, width=120)
+        console = Output(highlight=False, width=120)
     return console
 
 
@@ -189,7 +190,7 @@ def explain(terminal_id: str, url: str, *, event: str | None, lang: str, as_json
         }
         print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
         return
-    out = Console(highlight=False, soft_wrap=True)
+    out = Output(highlight=False, soft_wrap=True)
     out.print(
         f"[bold]{terminal.id}[/bold] is [bold]{terminal.state}[/bold] (version {terminal.version})"
     )

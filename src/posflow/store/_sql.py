@@ -31,6 +31,8 @@ from posflow.store._base import SCHEMA_VERSION, check_id
 from posflow.store._sqlconn import (
     _close_all,
     _close_quietly,
+    _damage,
+    _damaged,
     _first_line,
     _import_sqlalchemy,
     _make_engine,
@@ -206,6 +208,8 @@ class SQLStore(_SQLStatements, _SchemaManagement):
         try:
             fairy = self.engine.raw_connection()
         except Exception as exc:
+            if _damaged(exc):
+                raise _damage(exc, self._shown) from exc
             raise StoreUnavailable(
                 f"cannot connect to the database: {_first_line(exc)}", url=self._shown
             ) from exc
@@ -241,6 +245,8 @@ class SQLStore(_SQLStatements, _SchemaManagement):
             return InvalidInput(f"the database refused a value: {text}")
         if "no such table" in low or state == "42P01":
             return SchemaMismatch(found=None, expected=SCHEMA_VERSION)
+        if _damaged(exc):
+            return _damage(exc, self._shown)
         if "locked" in low or "busy" in low:
             return StoreUnavailable(f"the database stayed locked: {text}", url=self._shown)
         return StoreUnavailable(f"database error: {text}", url=self._shown)

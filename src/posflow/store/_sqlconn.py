@@ -11,7 +11,12 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from posflow.errors import StoreUnavailable
+from posflow.errors import CorruptRecord, StoreUnavailable
+
+_SQLITE_DAMAGED = frozenset({11, 26})
+"""SQLite's primary result codes ``SQLITE_CORRUPT`` and ``SQLITE_NOTADB``."""
+_POSTGRES_DAMAGED = frozenset({"XX001", "XX002"})
+"""PostgreSQL's ``data_corrupted`` and ``index_corrupted``."""
 
 
 def _import_sqlalchemy() -> Any:
@@ -36,6 +41,25 @@ def _close_all(conns: list[Any]) -> None:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _damaged(exc: BaseException) -> bool:
+    """Whether a driver error says the database itself is damaged, or is not a database.
+
+    Such a fault is permanent: retrying cannot help, so it must not be reported as
+    :class:`StoreUnavailable` (which services answer with "try again later").
+    """
+    exc = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps the driver's error
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _SQLITE_DAMAGED
+    return getattr(exc, "sqlstate", None) in _POSTGRES_DAMAGED
+
+
+def _damage(exc: BaseException, shown: str) -> CorruptRecord:
+    """The error for a database that :func:`_damaged` found damaged (``shown``: its URL)."""
+    text = _first_line(getattr(exc, "orig", None) or exc)
+    return CorruptRecord(f"the database is damaged or is not a database: {text} ({shown})")
 
 
 def _rollback(conn: Any) -> None:
