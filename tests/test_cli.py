@@ -217,6 +217,12 @@ class TestSimulate:
         assert result.exit_code == ExitCode.USAGE
         assert "Traceback" not in result.output
 
+    def test_an_error_message_is_shown_as_it_is(self, tmp_path: Path) -> None:
+        db = tmp_path / "[bold]fleet[/bold].db"
+        result = invoke("explain", "T0000001", "--db", str(db))
+        assert result.exit_code == ExitCode.NO_DATABASE
+        assert "[bold]fleet[/bold].db" in result.stderr
+
     def test_an_unreachable_database_is_one_line(self, tmp_path: Path) -> None:
         url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
         result = invoke("simulate", "--db", url, "--terminals", "5")
@@ -520,6 +526,18 @@ class TestValidate:
         assert f"{path}: initial:" in result.stdout
         assert f"{path}: transitions[0] (go).dest:" in result.stdout
         assert "2 problem(s) in lifecycle definition" in result.stdout
+
+    def test_text_in_square_brackets_is_shown_as_it_is(self, tmp_path: Path) -> None:
+        # rich would read "[trigger, source, dest]" or "[red]" as markup and drop it
+        path = tmp_path / "bad.yaml"
+        path.write_text(
+            "states: [a, '[red]b[/red]', '[red]b[/red]']\ninitial: a\n"
+            "transitions:\n  - [only_two, a]\n  - {trigger: go, source: a, dest: zz}\n"
+        )
+        result = invoke("validate", str(path))
+        assert result.exit_code == ExitCode.PROBLEMS
+        assert "or a list [trigger, source, dest]" in result.stdout
+        assert "[red]b[/red]" in result.stdout
 
     def test_a_policy_is_recognised_and_checked(self, tmp_path: Path) -> None:
         good = tmp_path / "policy.toml"

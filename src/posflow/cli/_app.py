@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import posflow
@@ -66,7 +67,7 @@ def _root(
 
 def _err(message: str) -> None:
     Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[bold red]error:[/bold red] {message}"
+        f"[bold red]error:[/bold red] {escape(message)}"
     )
 
 
@@ -334,11 +335,11 @@ def validate(
         kind, problems = _validate.check_file(file)
         out = Output(highlight=False, soft_wrap=True)
         if not problems:
-            out.print(f"{file}: a valid {kind}")
+            out.print(escape(f"{file}: a valid {kind}"))
             return
         for where, message in problems:
-            out.print(f"{file}: {where}: {message}")
-        out.print(f"{len(problems)} problem(s) in {kind} {file}")
+            out.print(escape(f"{file}: {where}: {message}"))
+        out.print(escape(f"{len(problems)} problem(s) in {kind} {file}"))
         raise typer.Exit(int(ExitCode.PROBLEMS))
 
 
@@ -355,7 +356,13 @@ def history_table(records: list[Any]) -> Table:
             state, result = f"{r.from_state} → {r.to_state}", "accepted"
         else:
             state, result = r.from_state, "refused: " + ", ".join(r.reasons)
-        table.add_row(str(r.seq), r.at.strftime("%Y-%m-%d %H:%M"), r.event, state, result)
+        table.add_row(
+            str(r.seq),
+            r.at.strftime("%Y-%m-%d %H:%M"),
+            escape(r.event),
+            escape(state),
+            escape(result),
+        )
     return table
 
 

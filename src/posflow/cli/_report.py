@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from posflow.cli._simulate import RunResult
@@ -110,7 +111,7 @@ def render_report(console: Console, report: dict[str, Any], lang: str) -> None:
     states.add_column(t["state"])
     states.add_column(t["terminals"], justify="right")
     for state, n in report["states"].items():
-        states.add_row(state, f"{n:,}")
+        states.add_row(escape(state), f"{n:,}")
     console.print(states)
     ev = report["events"]
     events = Table(title=t["events"], title_justify="left")
@@ -118,7 +119,7 @@ def render_report(console: Console, report: dict[str, Any], lang: str) -> None:
     events.add_column(t["accepted"], justify="right")
     events.add_column(t["refused"], justify="right")
     for name, row in ev["by_event"].items():
-        events.add_row(name, f"{row['accepted']:,}", f"{row['refused']:,}")
+        events.add_row(escape(name), f"{row['accepted']:,}", f"{row['refused']:,}")
     events.add_section()
     events.add_row(t["total"], f"{ev['accepted']:,}", f"{ev['refused']:,}", style="bold")
     console.print(events)
@@ -129,7 +130,7 @@ def render_report(console: Console, report: dict[str, Any], lang: str) -> None:
     reasons.add_column(t["message"])
     for r in report["top_refusal_reasons"]:
         retry = t["yes"] if r["retryable"] else t["no"]
-        reasons.add_row(r["code"], f"{r['count']:,}", retry, r["message"])
+        reasons.add_row(escape(r["code"]), f"{r['count']:,}", retry, escape(r["message"]))
     console.print(reasons)
     console.print(
         t["speed"].format(

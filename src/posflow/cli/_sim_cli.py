@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -192,18 +193,19 @@ def explain(terminal_id: str, url: str, *, event: str | None, lang: str, as_json
         return
     out = Output(highlight=False, soft_wrap=True)
     out.print(
-        f"[bold]{terminal.id}[/bold] is [bold]{terminal.state}[/bold] (version {terminal.version})"
+        f"[bold]{escape(terminal.id)}[/bold] is [bold]{escape(terminal.state)}[/bold] "
+        f"(version {terminal.version})"
     )
-    out.print(f"[dim]{note}[/dim]")
+    out.print(f"[dim]{escape(note)}[/dim]")
     for e, v in verdicts.items():
         if v.allowed:
-            out.print(f"  [green]✓[/green] {e}")
+            out.print(f"  [green]✓[/green] {escape(e)}")
             continue
-        out.print(f"  [red]✗[/red] {e}")
+        out.print(f"  [red]✗[/red] {escape(e)}")
         for r in v.reasons:
             retry = " (retryable)" if r.retryable else ""
-            out.print(f"      {r.code}{retry}: {r.message(lang)}")
-            out.print(f"        → {r.remedy(lang)}")
+            out.print(escape(f"      {r.code}{retry}: {r.message(lang)}"))
+            out.print(escape(f"        → {r.remedy(lang)}"))
 
 
 def history(terminal_id: str, url: str, *, as_json: bool) -> None:
