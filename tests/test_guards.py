@@ -227,6 +227,17 @@ class TestGuardRegistry:
         assert isinstance(merged, posflow.GuardRegistry)
         assert set(merged) == {"g.ok", "docs.lease"}
 
+    def test_two_different_guards_with_one_name_are_refused(self) -> None:
+        twin = named("g.ok")
+        with pytest.raises(ValueError, match=r"two different guards are named 'g\.ok'"):
+            posflow.GuardRegistry.of(ok, twin)
+        assert posflow.GuardRegistry.of(ok, ok)["g.ok"] is ok  # the same one twice is fine
+
+    @pytest.mark.parametrize("bad", ["", "  ", " docs.x", 5, None])
+    def test_a_guard_name_must_be_a_non_empty_name(self, bad: Any) -> None:
+        with pytest.raises(ValueError, match="non-empty dotted name"):
+            posflow.guard(bad)
+
     def test_a_registry_cannot_be_changed_in_place(self) -> None:
         registry = posflow.GuardRegistry.of(ok)
         with pytest.raises(TypeError):

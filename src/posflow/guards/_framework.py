@@ -83,6 +83,11 @@ def guard(name: str) -> Callable[[Callable[..., GuardResult]], Callable[..., Gua
     The decorator registers nothing globally; collect named guards into a
     :class:`GuardRegistry` with :meth:`GuardRegistry.of`.
     """
+    if type(name) is not str or not name.strip() or name != name.strip():
+        raise ValueError(
+            f"a guard's name is a non-empty dotted name such as 'documents.storefront_proof', "
+            f"got {name!r}"
+        )
 
     def mark(fn: Callable[..., GuardResult]) -> Callable[..., GuardResult]:
         setattr(fn, _NAME_ATTR, name)
@@ -283,8 +288,19 @@ class GuardRegistry(Mapping[str, Guard]):
 
     @classmethod
     def of(cls, *guards: Guard) -> GuardRegistry:
-        """Build a registry from guards named with :func:`guard`."""
-        return cls({guard_name(g): g for g in guards})
+        """Build a registry from guards named with :func:`guard`.
+
+        Raises:
+            ValueError: when two different guards have the same name (one would
+                silently replace the other).
+        """
+        table: dict[str, Guard] = {}
+        for g in guards:
+            name = guard_name(g)
+            if table.get(name, g) is not g:
+                raise ValueError(f"two different guards are named {name!r}")
+            table[name] = g
+        return cls(table)
 
     def __getitem__(self, name: str) -> Guard:
         try:
