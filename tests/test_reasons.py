@@ -48,6 +48,32 @@ class TestReasonSpecDeclaration:
             posflow.reason_spec("stock.x", retryable=False, **texts)
         assert caught.value.field == field
 
+    @pytest.mark.parametrize(
+        ("texts", "field"),
+        [
+            ({"en": "{count} left", "zh_cn": "剩余"}, "zh_cn"),  # zh-CN hides the evidence
+            ({"en": "left", "zh_cn": "剩余 {count}"}, "zh_cn"),  # zh-CN shows more
+            ({"remedy_en": "Add {n}.", "remedy_zh_cn": "请补充 {m}。"}, "remedy_zh_cn"),
+            ({"en": "{kind_zh} missing", "zh_cn": "缺少{kind_zh}"}, "en"),  # English shows _zh
+            ({"en": "{oops", "zh_cn": "x"}, "en"),  # not a template
+        ],
+    )
+    def test_both_languages_must_show_the_same_evidence(
+        self, texts: dict[str, str], field: str
+    ) -> None:
+        base = {"en": "x", "zh_cn": "x", "remedy_en": "x", "remedy_zh_cn": "x"}
+        with pytest.raises(InvalidInput) as caught:
+            posflow.reason_spec("stock.x", retryable=False, **{**base, **texts})
+        assert caught.value.field == field
+
+    def test_zh_cn_may_show_a_chinese_form_of_a_field(self) -> None:
+        spec = posflow.reason_spec(
+            "stock.y", retryable=False, en="No {kind} on file.", zh_cn="缺少{kind_zh}。",
+            remedy_en="Add the {kind} ({count}).", remedy_zh_cn="请补充{kind_zh}（{count}）。",
+        )  # fmt: skip
+        reason = spec.reason(kind="lease", kind_zh="租赁合同", count=1)
+        assert reason.message("zh-CN") == "缺少租赁合同。"
+
     def test_text_gives_the_template_and_remedy_per_language(self) -> None:
         assert OVER_LIMIT.text("en") == (OVER_LIMIT.en, OVER_LIMIT.remedy_en)
         assert OVER_LIMIT.text("zh-CN") == (OVER_LIMIT.zh_cn, OVER_LIMIT.remedy_zh_cn)

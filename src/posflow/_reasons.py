@@ -98,6 +98,18 @@ class ReasonSpec:
         for name in ("en", "zh_cn", "remedy_en", "remedy_zh_cn"):
             if not getattr(self, name).strip():
                 raise InvalidInput(f"{self.code}: {name} is empty", field=name)
+        # both languages show the same evidence; zh-CN may show a Chinese form of a
+        # field, ``x_zh``, in place of ``x``
+        for en, zh in (("en", "zh_cn"), ("remedy_en", "remedy_zh_cn")):
+            english, chinese = _fields(self, en), _fields(self, zh)
+            if any(f.endswith("_zh") for f in english):
+                raise InvalidInput(f"{self.code}: {en} shows a Chinese form (_zh)", field=en)
+            chinese = {f.removesuffix("_zh") for f in chinese}
+            if english != chinese:
+                raise InvalidInput(
+                    f"{self.code}: {en} shows {sorted(english)} but {zh} shows {sorted(chinese)}",
+                    field=zh,
+                )
 
     def reason(
         self,
@@ -129,6 +141,17 @@ class ReasonSpec:
         if lang == "zh-CN":
             return self.zh_cn, self.remedy_zh_cn
         raise InvalidInput(f"unsupported language {lang!r}; use one of {LANGUAGES}", field="lang")
+
+
+def _fields(spec: ReasonSpec, name: str) -> set[str]:
+    """The ``{placeholders}`` of one of ``spec``'s templates; ``InvalidInput`` if malformed."""
+    try:
+        parsed = list(string.Formatter().parse(getattr(spec, name)))
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{spec.code}: {name} is not a valid template ({exc})", field=name
+        ) from None
+    return {f.partition(".")[0].partition("[")[0] for _, f, _, _ in parsed if f}
 
 
 def _params_repr(params: Mapping[str, Any]) -> str:
