@@ -245,3 +245,28 @@ class TestDeviceMatchesOrder:
         (reason,) = run(world, "stock.device_matches_order", _shipped(world), sn="SN-Q")
         assert reason.code == "stock.order_mismatch"
         assert (reason.params["model"], reason.params["ordered"]) == ("Q1", MODEL)
+
+
+class TestShipmentFaultKnown:
+    @pytest.mark.parametrize("cause", [None, "lost", "damaged", "delayed", "order_error"])
+    def test_a_known_fault_or_none_passes(self, cause: str | None) -> None:
+        world = World()
+        payload = {} if cause is None else {"cause": cause}
+        assert codes(world, "stock.shipment_fault_known", _shipped(world), **payload) == ()
+
+    def test_another_cause_is_refused_naming_the_known_ones(self) -> None:
+        world = World()
+        (reason,) = run(world, "stock.shipment_fault_known", _shipped(world), cause="stolen")
+        assert reason.code == "stock.shipment_fault_unknown"
+        assert reason.params["cause"] == "stolen"
+        assert reason.params["known"] == ["damaged", "delayed", "lost", "order_error"]
+        assert not reason.retryable
+
+    def test_report_lost_in_the_default_lifecycle_is_guarded_by_it(self) -> None:
+        world = World()
+        lc = posflow.default_lifecycle()
+        stolen = lc.fire(_shipped(world), "report_lost", world.ctx({"cause": "stolen"}))
+        assert stolen.codes == ("stock.shipment_fault_unknown",)
+        damaged = lc.fire(_shipped(world), "report_lost", world.ctx({"cause": "damaged"}))
+        assert damaged.ok
+        assert damaged.terminal.data["shipment_faults"][-1]["cause"] == "damaged"

@@ -133,7 +133,13 @@ def default_transitions() -> tuple[Transition, ...]:
         t("reject", ["applied", "reapplied"], "rejected"),
         t("resubmit", "rejected", "applied", conditions=application, effect=keep_application),
         t("ship", "reviewed", "shipped", conditions=SHIP, effect=record_shipment),
-        t("report_lost", "shipped", "reviewed", effect=record_shipment_fault),
+        t(
+            "report_lost",
+            "shipped",
+            "reviewed",
+            conditions="stock.shipment_fault_known",
+            effect=record_shipment_fault,
+        ),
         t("receive", "shipped", "in_stock", conditions=RECEIVE, effect=record_receipt),
         t("activate", "in_stock", "activated", conditions=ACTIVATE, effect=bind_terminal),
         t(

@@ -327,6 +327,32 @@ def device_intact(terminal: Terminal, ctx: Context) -> tuple[Reason, ...]:
     return ()
 
 
+SHIPMENT_FAULT_UNKNOWN: Final = _spec(
+    "stock.shipment_fault_unknown",
+    False,
+    "A returned shipment needs a known cause; '{cause}' is not one of: {known}.",
+    "退回的发货须注明已知原因；“{cause}”不在以下原因中：{known}。",
+    "Give one of the causes: {known}.",
+    "请注明以下原因之一：{known}。",
+)
+SHIPMENT_FAULT_CAUSES: Final = ("damaged", "delayed", "lost", "order_error")
+"""What ``report_lost`` may give as its ``cause`` (none means ``lost``)."""
+
+
+@guard("stock.shipment_fault_known")
+def shipment_fault_known(terminal: Terminal, ctx: Context) -> tuple[Reason, ...]:
+    """A shipment sent back names one of the faults it may have (or none: lost)."""
+    cause = optional_text(ctx.payload, "cause", "payload.cause")
+    if cause is not None and cause not in SHIPMENT_FAULT_CAUSES:
+        known = list(SHIPMENT_FAULT_CAUSES)
+        return (
+            SHIPMENT_FAULT_UNKNOWN.reason(
+                guard="stock.shipment_fault_known", cause=cause, known=known
+            ),
+        )
+    return ()
+
+
 @guard("stock.device_matches_order")
 def device_matches_order(terminal: Terminal, ctx: Context) -> tuple[Reason, ...]:
     """The device is of the model that was ordered and shipped."""
@@ -352,6 +378,7 @@ GUARDS: Final[dict[str, Guard]] = {
     "stock.sn_unique": sn_unique,
     "stock.device_intact": device_intact,
     "stock.device_matches_order": device_matches_order,
+    "stock.shipment_fault_known": shipment_fault_known,
 }
 SPECS: Final[tuple[ReasonSpec, ...]] = (
     MODEL_UNKNOWN,
@@ -366,4 +393,5 @@ SPECS: Final[tuple[ReasonSpec, ...]] = (
     DUPLICATE_SN,
     SHIPMENT_FAULT,
     ORDER_MISMATCH,
+    SHIPMENT_FAULT_UNKNOWN,
 )
