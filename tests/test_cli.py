@@ -286,6 +286,17 @@ class TestExplain:
         assert result.exit_code == ExitCode.UNKNOWN_TERMINAL
         assert "no terminal 'T9999999'" in result.stderr
 
+    def test_a_terminal_in_a_state_the_lifecycle_does_not_declare_is_not_usable(
+        self, fleet: tuple[Path, dict[str, Any]], tmp_path: Path
+    ) -> None:
+        db = tmp_path / "copy.db"
+        db.write_bytes(fleet[0].read_bytes())
+        with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+            conn.execute("UPDATE posflow_terminals SET state = 'ghost' WHERE id = 'T0000004'")
+        result = invoke("explain", "T0000004", "--db", str(db))
+        assert result.exit_code == ExitCode.BAD_DATABASE
+        assert "state 'ghost'" in result.stderr
+
     def test_a_missing_database_has_its_own_code(self, tmp_path: Path) -> None:
         result = invoke("explain", "T0000000", "--db", str(tmp_path / "absent.db"))
         assert result.exit_code == ExitCode.NO_DATABASE

@@ -21,6 +21,7 @@ from posflow.cli._report import render_report, report_dict
 from posflow.cli._runinfo import RunInfo, clear_run, read_run, write_run
 from posflow.cli._simulate import RunResult, simulate
 from posflow.cli._world import World, natural_payload
+from posflow.errors import CorruptRecord
 from posflow.store import Command, RetryPolicy, SQLStore, TerminalService
 
 __all__ = ["ServiceFactory", "explain", "history", "run"]
@@ -166,8 +167,14 @@ def explain(terminal_id: str, url: str, *, event: str | None, lang: str, as_json
     try:
         service = TerminalService(posflow.default_lifecycle(), store)
         terminal = service.get(terminal_id)
-        context_for, note = _context_maker(url)
         lifecycle = service.lifecycle
+        if terminal.state not in lifecycle.states:
+            raise CorruptRecord(
+                f"terminal {terminal.id!r} is in state {terminal.state!r}, "
+                "which the default lifecycle does not declare",
+                terminal_id=terminal.id,
+            )
+        context_for, note = _context_maker(url)
         if event is not None:
             events: tuple[str, ...] = (event,)
         else:
