@@ -89,6 +89,15 @@ class TestInMemoryDocumentVault:
         assert isinstance(vault, DocumentVault)
         assert "1 documents" in repr(vault)
 
+    @pytest.mark.parametrize(
+        ("merchant", "says"), [("", "got an empty one"), ("  ", "got an empty one"), (5, "got int")]
+    )
+    def test_a_merchant_id_that_is_not_text_says_what_it_got(
+        self, merchant: Any, says: str
+    ) -> None:
+        with pytest.raises(InvalidInput, match=says):
+            InMemoryDocumentVault().add(merchant, Document("id_card_front"))
+
     def test_filing_something_that_is_not_a_document_is_refused(self) -> None:
         with pytest.raises(InvalidInput):
             InMemoryDocumentVault().add("M1", "licence")  # type: ignore[arg-type]

@@ -18,8 +18,10 @@ def as_text(value: object, field: str, *, optional: bool = False) -> str:
     """A non-empty string, stripped; ``None`` is refused unless ``optional`` (then ``""``)."""
     if value is None and optional:
         return ""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         raise InvalidInput(f"must be a non-empty string, got {type(value).__name__}", field=field)
+    if not value.strip():
+        raise InvalidInput("must be a non-empty string, got an empty one", field=field)
     return value.strip()
 
 
