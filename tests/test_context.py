@@ -63,6 +63,9 @@ class TestContext:
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
             Context().actor = "x"  # type: ignore[misc]
 
+    def test_a_payload_of_none_is_an_empty_payload(self) -> None:
+        assert Context(None).payload == {}
+
     @pytest.mark.parametrize("payload", [[1, 2], [("amount", 5)], "amount", 5])
     def test_a_payload_that_is_not_a_mapping_is_invalid_input_naming_it(self, payload: Any) -> None:
         with pytest.raises(InvalidInput, match="must be a mapping") as caught:

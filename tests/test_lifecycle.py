@@ -602,6 +602,15 @@ class TestFire:
         outcome = with_effect.fire(with_effect.new_terminal("T"), "go")
         assert (outcome.codes, type(outcome.reasons[0].error)) == (("guard.error",), TypeError)
 
+    def test_a_subclass_of_context_is_a_context_when_refused_too(self) -> None:
+        class TracedContext(Context):
+            pass
+
+        lc = one_step(Calls().returning("g.no", [RULE.reason(doc="x")]))
+        outcome = lc.fire(lc.new_terminal("T"), "go", TracedContext(at=dt.datetime(2026, 1, 1)))
+        assert outcome.codes == ("documents.rule_missing",)
+        assert outcome.at == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
     def test_an_error_that_is_not_about_the_arguments_propagates_unchanged(self) -> None:
         broken = AttributeError("the clock lost its hands")
 
