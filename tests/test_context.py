@@ -13,6 +13,7 @@ import pytest
 
 import posflow
 from posflow import Context, FrozenClock, Ports, SystemClock, Terminal
+from posflow.errors import InvalidInput
 
 NOON = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -61,6 +62,46 @@ class TestContext:
     def test_a_context_is_frozen(self) -> None:
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
             Context().actor = "x"  # type: ignore[misc]
+
+    def test_a_payload_of_none_is_an_empty_payload(self) -> None:
+        assert Context(None).payload == {}
+
+    @pytest.mark.parametrize("payload", [[1, 2], [("amount", 5)], "amount", 5])
+    def test_a_payload_that_is_not_a_mapping_is_invalid_input_naming_it(self, payload: Any) -> None:
+        with pytest.raises(InvalidInput, match="must be a mapping") as caught:
+            Context(payload)
+        assert caught.value.field == "payload"
+
+    @pytest.mark.parametrize("clock", ["now", 5, dt.datetime(2026, 1, 1, tzinfo=dt.UTC).date()])
+    def test_a_clock_without_now_is_invalid_input_when_the_context_is_built(
+        self, clock: Any
+    ) -> None:
+        with pytest.raises(InvalidInput, match="must be a Clock") as caught:
+            Context(clock=clock)
+        assert caught.value.field == "clock"
+
+    def test_any_object_with_now_is_a_clock(self) -> None:
+        class Sundial:
+            def now(self) -> dt.datetime:
+                return NOON
+
+        assert Context(clock=Sundial()).now() == NOON
+
+    @pytest.mark.parametrize("at", ["yesterday", NOON.date(), NOON.timestamp()])
+    def test_a_fixed_time_that_is_not_a_datetime_is_invalid_input(self, at: Any) -> None:
+        with pytest.raises(InvalidInput, match="must be a datetime") as caught:
+            Context(at=at)
+        assert caught.value.field == "at"
+
+    def test_a_naive_fixed_time_is_taken_as_utc_as_a_frozen_clock_takes_one(self) -> None:
+        ctx = Context(at=dt.datetime(2026, 6, 1, 12))
+        assert ctx.at == NOON
+        assert ctx.at.tzinfo is dt.UTC
+        assert ctx.now() == FrozenClock(dt.datetime(2026, 6, 1, 12)).now()
+
+    def test_an_aware_fixed_time_is_kept_as_given(self) -> None:
+        shanghai = dt.datetime(2026, 6, 1, 20, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+        assert Context(at=shanghai).at is shanghai
 
 
 class _NoCopyMapping(Mapping[str, Any]):
@@ -126,6 +167,32 @@ class TestTerminal:
         assert "13812345678" not in repr(t)
         assert "138****5678" in repr(t)
 
+    @pytest.mark.parametrize("version", ["1", 1.0, True, False, None])
+    def test_a_version_that_is_not_an_int_is_invalid_input(self, version: Any) -> None:
+        with pytest.raises(InvalidInput, match="must be a non-negative int") as caught:
+            Terminal("T", "applied", version, {})
+        assert caught.value.field == "version"
+
+    def test_a_negative_version_is_invalid_input(self) -> None:
+        with pytest.raises(InvalidInput, match="must not be negative"):
+            Terminal("T", "applied", -1)
+
+    def test_a_version_may_be_an_int_subclass_other_than_bool(self) -> None:
+        class Count(int):
+            pass
+
+        assert Terminal("T", "applied", Count(2)).version == 2
+
+    @pytest.mark.parametrize("data", [[1, 2], [("sn", "A")], "sn", 5])
+    def test_data_that_is_not_a_mapping_is_invalid_input(self, data: Any) -> None:
+        with pytest.raises(InvalidInput, match="must be a mapping") as caught:
+            Terminal("T", "applied", 0, data)
+        assert caught.value.field == "data"
+
+    def test_evolve_checks_the_version_too(self) -> None:
+        with pytest.raises(InvalidInput):
+            attrs.evolve(Terminal("T", "applied"), version="2")
+
 
 class TestClocks:
     def test_the_system_clock_is_timezone_aware(self) -> None:
@@ -148,6 +215,16 @@ class TestClocks:
         assert clock.now().tzinfo == dt.UTC
         clock.set(dt.datetime(2026, 1, 2))
         assert clock.now() == dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+
+    @pytest.mark.parametrize("at", ["2026-01-01", NOON.date(), 0])
+    def test_a_frozen_clock_refuses_a_time_that_is_not_a_datetime(self, at: Any) -> None:
+        with pytest.raises(InvalidInput, match="must be a datetime") as caught:
+            FrozenClock(at)
+        assert caught.value.field == "at"
+        clock = FrozenClock(NOON)
+        with pytest.raises(InvalidInput, match="must be a datetime"):
+            clock.set(at)
+        assert clock.now() == NOON
 
     def test_a_frozen_clock_has_a_fixed_default(self) -> None:
         assert FrozenClock().now() == FrozenClock().now()

@@ -10,7 +10,7 @@ import pytest
 
 import posflow
 from posflow import Context, HistoryRecord, Lifecycle, State, Transition
-from posflow.errors import ReplayError
+from posflow.errors import InvalidInput, ReplayError
 
 AT = dt.datetime(2026, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
 
@@ -119,6 +119,24 @@ class TestReplay:
             _lifecycle().replay(records, **kw)
         assert caught.value.index == index
         assert str(caught.value).startswith(f"record {index}: ")
+
+    def test_an_item_that_is_not_a_history_record_is_a_replay_error_naming_its_index(
+        self,
+    ) -> None:
+        _, records = _live_run()
+        given: list[Any] = [records[0], {"event": "open"}]
+        self._fails(given, 1, "is a dict, not a HistoryRecord")
+
+    def test_records_that_are_not_iterable_are_invalid_input(self) -> None:
+        with pytest.raises(InvalidInput, match="must be an iterable of HistoryRecord") as caught:
+            _lifecycle().replay(None, terminal_id="T")  # type: ignore[arg-type]
+        assert caught.value.field == "records"
+
+    def test_starting_data_that_is_not_a_mapping_is_invalid_input(self) -> None:
+        _, records = _live_run()
+        with pytest.raises(InvalidInput, match="must be a mapping") as caught:
+            _lifecycle().replay(records, data=[("sn", "SN-9")])  # type: ignore[arg-type]
+        assert caught.value.field == "data"
 
     def test_a_record_of_another_terminal(self) -> None:
         _, records = _live_run()

@@ -69,6 +69,25 @@ def shop() -> Lifecycle:
     )
 
 
+def _reads_the_context(terminal: Terminal, ctx: Context) -> tuple[()]:
+    """A guard that reads the payload, as nearly every real guard does."""
+    ctx.payload.get("amount")
+    return ()
+
+
+class _UnhashableName(str):
+    """An event name that is a str but fails where the table looks it up."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:
+        raise TypeError("this name cannot be hashed")
+
+
+NOT_A_CONTEXT: list[Any] = [{"a": 1}, "ctx", posflow.FrozenClock()]
+NOT_A_TERMINAL: list[Any] = [None, "T", {"id": "T", "state": "a"}]
+
+
 class TestIntrospection:
     def test_states_events_and_transitions_keep_declaration_order(self) -> None:
         lc = shop()
@@ -143,6 +162,12 @@ class TestNewTerminal:
         with pytest.raises(InvalidInput) as caught:
             shop().new_terminal(bad)
         assert caught.value.field == "terminal_id"
+
+    @pytest.mark.parametrize("data", [[1, 2], [("sn", "SN1")], "sn"])
+    def test_data_that_is_not_a_mapping_is_invalid_input_naming_it(self, data: Any) -> None:
+        with pytest.raises(InvalidInput, match="must be a mapping") as caught:
+            shop().new_terminal("T1", data)
+        assert caught.value.field == "data"
 
 
 class TestCheck:
@@ -351,6 +376,34 @@ class TestCheck:
     def test_a_step_without_guards_is_always_allowed(self) -> None:
         assert shop().check(Terminal("T", "open"), "sell", Context())
 
+    @pytest.mark.parametrize("ctx", NOT_A_CONTEXT)
+    @pytest.mark.parametrize(
+        ("lifecycle", "event"),
+        [
+            (lambda: one_step(_reads_the_context), "go"),
+            (one_step, "no_such_event"),
+            (posflow.default_lifecycle, "review"),
+        ],
+        ids=["guard-reads-it", "unknown-event", "review"],
+    )
+    def test_a_context_that_is_not_one_is_invalid_input_when_it_is_refused(
+        self, lifecycle: Any, event: str, ctx: Any
+    ) -> None:
+        lc = lifecycle()
+        with pytest.raises(InvalidInput, match="must be a posflow Context or None") as caught:
+            lc.check(lc.new_terminal("T"), event, ctx)
+        assert caught.value.field == "ctx"
+
+    @pytest.mark.parametrize("terminal", NOT_A_TERMINAL)
+    def test_a_terminal_that_is_not_one_is_invalid_input_naming_it(self, terminal: Any) -> None:
+        with pytest.raises(InvalidInput, match="must be a posflow Terminal") as caught:
+            posflow.default_lifecycle().check(terminal, "review")
+        assert caught.value.field == "terminal"
+
+    def test_an_error_that_is_not_about_the_arguments_propagates_unchanged(self) -> None:
+        with pytest.raises(TypeError, match="cannot be hashed"):
+            shop().check(Terminal("T", "new"), _UnhashableName("open"))
+
 
 class TestFire:
     def test_an_accepted_event_returns_a_new_terminal_one_version_on(self) -> None:
@@ -501,6 +554,75 @@ class TestFire:
         t = lc.new_terminal("T")
         assert lc.fire(t, "go").reasons == lc.check(t, "go").reasons
 
+    @pytest.mark.parametrize("ctx", NOT_A_CONTEXT)
+    @pytest.mark.parametrize(
+        ("lifecycle", "event"),
+        [
+            (one_step, "go"),
+            (lambda: one_step(_reads_the_context), "go"),
+            (lambda: one_step(effect=lambda t, c: {"amount": c.payload["amount"]}), "go"),
+            (one_step, "no_such_event"),
+            (posflow.default_lifecycle, "review"),
+        ],
+        ids=["unguarded", "guard-reads-it", "effect-reads-it", "unknown-event", "review"],
+    )
+    def test_a_context_that_is_not_one_is_invalid_input_naming_ctx(
+        self, lifecycle: Any, event: str, ctx: Any
+    ) -> None:
+        lc = lifecycle()
+        with pytest.raises(InvalidInput, match="must be a posflow Context or None") as caught:
+            lc.fire(lc.new_terminal("T"), event, ctx)
+        assert caught.value.field == "ctx"
+
+    @pytest.mark.parametrize("terminal", NOT_A_TERMINAL)
+    def test_a_terminal_that_is_not_one_is_invalid_input_naming_it(self, terminal: Any) -> None:
+        with pytest.raises(InvalidInput, match="must be a posflow Terminal") as caught:
+            posflow.default_lifecycle().fire(terminal, "review")
+        assert caught.value.field == "terminal"
+
+    def test_a_terminal_whose_state_is_not_a_name_is_invalid_input(self) -> None:
+        with pytest.raises(InvalidInput) as caught:
+            shop().fire(Terminal("T", ["new"]), "open")  # type: ignore[arg-type]
+        assert caught.value.field == "terminal.state"
+
+    def test_an_event_that_cannot_be_a_name_is_invalid_input(self) -> None:
+        with pytest.raises(InvalidInput, match="must be an event name") as caught:
+            shop().fire(Terminal("T", "new"), ["open"])  # type: ignore[arg-type]
+        assert caught.value.field == "event"
+
+    def test_an_attribute_or_type_error_in_a_guard_or_an_effect_stays_a_refusal(self) -> None:
+        calls = Calls()
+        guarded = one_step(calls.raising("g.attr", AttributeError("no such field")))
+        assert guarded.fire(guarded.new_terminal("T"), "go").codes == ("guard.error",)
+
+        def effect(terminal: Terminal, ctx: Context) -> dict[str, Any]:
+            raise TypeError("unsupported operand")
+
+        with_effect = one_step(effect=effect)
+        outcome = with_effect.fire(with_effect.new_terminal("T"), "go")
+        assert (outcome.codes, type(outcome.reasons[0].error)) == (("guard.error",), TypeError)
+
+    def test_a_subclass_of_context_is_a_context_when_refused_too(self) -> None:
+        class TracedContext(Context):
+            pass
+
+        lc = one_step(Calls().returning("g.no", [RULE.reason(doc="x")]))
+        outcome = lc.fire(lc.new_terminal("T"), "go", TracedContext(at=dt.datetime(2026, 1, 1)))
+        assert outcome.codes == ("documents.rule_missing",)
+        assert outcome.at == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+    def test_an_error_that_is_not_about_the_arguments_propagates_unchanged(self) -> None:
+        broken = AttributeError("the clock lost its hands")
+
+        class BrokenClock:
+            def now(self) -> dt.datetime:
+                raise broken
+
+        lc = shop()
+        with pytest.raises(AttributeError) as caught:
+            lc.fire(lc.new_terminal("T"), "open", Context(clock=BrokenClock()))
+        assert caught.value is broken
+
     def test_terminals_are_immutable(self) -> None:
         t = shop().new_terminal("T", {"k": 1})
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
@@ -525,3 +647,15 @@ class TestAvailable:
         ctx = Context()
         assert lc.available(t, ctx) == {e: lc.check(t, e, ctx) for e in lc.events}
         assert not lc.available(t)["go"]
+
+    @pytest.mark.parametrize("terminal", NOT_A_TERMINAL)
+    def test_a_terminal_that_is_not_one_is_invalid_input_naming_it(self, terminal: Any) -> None:
+        with pytest.raises(InvalidInput, match="must be a posflow Terminal") as caught:
+            shop().available(terminal)
+        assert caught.value.field == "terminal"
+
+    @pytest.mark.parametrize("ctx", NOT_A_CONTEXT)
+    def test_a_context_that_is_not_one_is_invalid_input_naming_ctx(self, ctx: Any) -> None:
+        with pytest.raises(InvalidInput, match="must be a posflow Context or None") as caught:
+            shop().available(Terminal("T", "open"), ctx)
+        assert caught.value.field == "ctx"

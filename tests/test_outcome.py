@@ -64,6 +64,26 @@ class TestVerdict:
         lc = _lifecycle(form_missing)
         assert lc.check(Terminal("T", "a"), "go") == lc.check(Terminal("T", "a"), "go")
 
+    @pytest.mark.parametrize("lang", ["en", "zh-CN"])
+    def test_explain_gives_the_lines_the_outcome_of_the_same_refusal_gives(self, lang: str) -> None:
+        lc = _lifecycle(form_missing, port_down)
+        t = Terminal("T", "a")
+        verdict = lc.check(t, "go")
+        assert verdict.explain(lang) == lc.fire(t, "go").explain(lang)
+        assert len(verdict.explain(lang)) == 2
+
+    def test_explain_renders_code_message_and_remedy(self) -> None:
+        verdict = posflow.Verdict("go", "a", "b", (MISSING.reason(form="A1"),))
+        assert verdict.explain() == [
+            "documents.form_missing: Form A1 is missing. — Fill in form A1."
+        ]
+        assert verdict.explain("zh-CN") == [
+            "documents.form_missing: 缺少表格 A1。 — 请填写表格 A1。"
+        ]
+
+    def test_an_allowed_verdict_explains_nothing(self) -> None:
+        assert posflow.Verdict("go", "a", "b").explain() == []
+
 
 class TestOutcome:
     def test_an_accepted_outcome(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import pytest
 
@@ -53,6 +55,18 @@ class TestTransition:
         assert Transition("record_sale", "signed_in", "=").dest_from("signed_in") == "signed_in"
         assert Transition("settle", "signed_in", "settled").dest_from("signed_in") == "settled"
 
+    @pytest.mark.parametrize(
+        "kwargs",
+        [{"source": None}, {"source": 5}, {"conditions": 5}, {"unless": 5.0}],
+        ids=["source-none", "source-int", "conditions-int", "unless-float"],
+    )
+    def test_a_field_of_the_wrong_type_is_kept_for_the_lifecycle_to_name(
+        self, kwargs: dict[str, Any]
+    ) -> None:
+        fields: dict[str, Any] = {"trigger": "go", "source": "a", "dest": "b", **kwargs}
+        t = Transition(**fields)  # no TypeError here: Lifecycle lists it with its place
+        assert t.trigger == "go"
+
     def test_effects_do_not_take_part_in_equality(self) -> None:
         assert Transition("go", "a", "b", effect=lambda t, c: None) == Transition("go", "a", "b")
 
@@ -92,6 +106,31 @@ class TestBuildingInPython:
         lc = Lifecycle(["a", State("b", final=True)], [Transition("go", "a", "b")], "a", name="x")
         assert lc.name == "x"
         assert repr(lc) == "<Lifecycle 'x': 2 states, 1 transitions, initial 'a'>"
+
+    def test_transitions_may_be_trigger_source_dest_lists_as_from_dict_takes_them(self) -> None:
+        lc = Lifecycle(
+            ["a", "b", State("c", final=True)],
+            [["go", "a", "b"], ("stop", ["a", "b"], "c")],  # type: ignore[list-item]
+            "a",
+        )
+        assert lc.transitions == (
+            Transition("go", "a", "b"),
+            Transition("stop", ["a", "b"], "c"),
+        )
+        assert lc.fire(lc.new_terminal("T"), "go").terminal.state == "b"
+
+    def test_an_effect_may_be_named_as_one_of_the_default_effects(self) -> None:
+        lc = Lifecycle(
+            ["a", State("b", final=True)],
+            [Transition("go", "a", "b", effect="record_receipt")],  # type: ignore[arg-type]
+            "a",
+        )
+        assert lc.transitions[0].effect is posflow.default_effects()["record_receipt"]
+        assert lc.to_dict()["transitions"][0]["effect"] == "record_receipt"
+        t = lc.new_terminal("T", {"sn": "SN-1"})
+        at = posflow.FrozenClock().now()
+        data = lc.fire(t, "go", posflow.Context(at=at)).terminal.data
+        assert (data["sn"], data["received_at"]) == ("SN-1", at.isoformat())
 
     def test_a_self_loop_on_a_final_state_is_a_complete_lifecycle(self) -> None:
         lc = Lifecycle([State("only", final=True)], [Transition("ping", "only", "=")], "only")
@@ -189,6 +228,89 @@ class TestDefinitionProblems:
     def test_a_transition_without_source_is_malformed(self) -> None:
         problems = _problems(["a", State("b", final=True)], [Transition("go", [], "b")], "a")
         assert problems == [("malformed", "transitions[0] (go).source")]
+
+    def test_an_effect_name_no_default_effect_has_is_an_unknown_effect(self) -> None:
+        with pytest.raises(InvalidDefinition) as caught:
+            Lifecycle(
+                ["a", State("b", final=True)],
+                [Transition("go", "a", "b", effect="nope")],  # type: ignore[arg-type]
+                "a",
+            )
+        (problem,) = caught.value.problems
+        assert (problem.kind, problem.where) == ("unknown_effect", "transitions[0] (go).effect")
+        assert "unknown effect 'nope'" in problem.message
+
+    def test_an_effect_that_is_neither_a_name_nor_callable_is_malformed(self) -> None:
+        problems = _problems(
+            ["a", State("b", final=True)],
+            [Transition("go", "a", "b", effect=5)],  # type: ignore[arg-type]
+            "a",
+        )
+        assert problems == [("malformed", "transitions[0] (go).effect")]
+
+    def test_a_transition_of_nones_lists_its_trigger_source_and_dest(self) -> None:
+        problems = _problems(["a", State("b", final=True)], [Transition(None, None, None)], "a")  # type: ignore[arg-type]
+        assert problems == [
+            ("malformed", "transitions[0] (None)"),
+            ("malformed", "transitions[0] (None).source"),
+            ("malformed", "transitions[0] (None).dest"),
+        ]
+
+    def test_sources_and_guards_of_the_wrong_type_are_malformed(self) -> None:
+        problems = _problems(
+            ["a", State("b", final=True)],
+            [
+                Transition("go", 5, "b"),  # type: ignore[arg-type]
+                Transition("go", [["a"]], "b"),  # type: ignore[list-item]
+                Transition("stop", "a", ["b"], conditions=5),  # type: ignore[arg-type]
+            ],
+            "a",
+        )
+        assert problems == [
+            ("malformed", "transitions[0] (go).source"),
+            ("malformed", "transitions[1] (go).source"),
+            ("malformed", "transitions[2] (stop).dest"),
+            ("malformed", "transitions[2] (stop).conditions[0]"),
+        ]
+
+    @pytest.mark.parametrize("item", [{"trigger": "go"}, "go", ["go", "a"], 5])
+    def test_a_transition_that_is_neither_a_transition_nor_a_list_of_three_is_malformed(
+        self, item: Any
+    ) -> None:
+        problems = _problems(["a", State("b", final=True)], [item], "a")
+        assert problems == [("malformed", "transitions[0]")]
+
+    @pytest.mark.parametrize(
+        ("states", "transitions"),
+        [
+            (None, [Transition("go", "a", "b")]),
+            (["a", "b"], 5),
+            ("ab", [Transition("go", "a", "b")]),
+        ],
+        ids=["states-none", "transitions-int", "states-string"],
+    )
+    def test_states_or_transitions_that_are_not_a_list_are_malformed(
+        self, states: Any, transitions: Any
+    ) -> None:
+        (problem,) = _problems(states, transitions, "a")
+        assert problem[0] == "malformed"
+        assert problem[1] in {"states", "transitions"}
+
+    def test_a_state_that_is_neither_a_state_nor_a_name_is_malformed(self) -> None:
+        with pytest.raises(InvalidDefinition) as caught:
+            Lifecycle([1, "a", State("b", final=True)], [Transition("go", "a", "b")], "a")  # type: ignore[list-item]
+        assert [str(p) for p in caught.value.problems] == [
+            "states[0]: a state must be a State or a name, got int"
+        ]
+
+    @pytest.mark.parametrize("final", ["no", 1, None])
+    def test_final_must_be_a_bool(self, final: Any) -> None:
+        problems = _problems(["a", State("b", final=final)], [Transition("go", "a", "b")], "a")
+        assert problems == [("malformed", "states[1] (b).final")]
+
+    def test_an_initial_state_that_is_not_a_name_is_malformed(self) -> None:
+        problems = _problems(["a", State("b", final=True)], [Transition("go", "a", "b")], ["a"])
+        assert problems == [("malformed", "initial")]
 
     def test_every_problem_is_collected_in_one_error(self) -> None:
         with pytest.raises(InvalidDefinition) as caught:

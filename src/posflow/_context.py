@@ -12,7 +12,8 @@ import attrs
 from posflow._mask import redact
 from posflow.errors import InvalidInput
 from posflow.policy import Policy, default_policy
-from posflow.ports import Clock, Ports, SystemClock
+from posflow.ports import Clock, FrozenClock, Ports, SystemClock
+from posflow.ports._clock import aware
 
 __all__ = ["Context"]
 
@@ -20,8 +21,30 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _SYSTEM_CLOCK = SystemClock()
 
 
+# A context is built per event in bulk work: each check below is a class compare or
+# an isinstance on the common path, and says what is wrong only when it fails.
+
+
 def _payload(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return _EMPTY if not value else MappingProxyType(dict(value))
+    if value is None:
+        return _EMPTY
+    if value.__class__ is not dict and not isinstance(value, Mapping):
+        # dict() would take a list of pairs, and fail on anything else with a TypeError
+        raise InvalidInput(f"must be a mapping, got {type(value).__name__}", field="payload")
+    return MappingProxyType(dict(value)) if value else _EMPTY
+
+
+def _refuse_clock(clock: object) -> None:
+    """Raise unless ``clock`` has a ``now()`` (see :class:`~posflow.ports.Clock`).
+
+    ``isinstance(clock, Clock)`` would say the same, at the price of a
+    runtime-checkable protocol's check (microseconds).
+    """
+    if not callable(getattr(clock, "now", None)):
+        raise InvalidInput(
+            f"must be a Clock (an object with a now() method), got {type(clock).__name__}",
+            field="clock",
+        )
 
 
 def _payload_repr(value: Mapping[str, Any]) -> str:
@@ -54,7 +77,14 @@ class Context:
         ports: the outside systems guards may consult.
         policy: the acquirer's rules as data (limits, cooling-off, ...); a mapping is
             validated into a :class:`~posflow.Policy` (``InvalidPolicy`` if it is not one).
-        at: a fixed time for the event; when ``None`` the clock is asked.
+        at: a fixed time for the event; when ``None`` the clock is asked. A naive
+            datetime is taken as UTC, as :class:`~posflow.FrozenClock` takes one, so
+            that it compares with the clocks' times (which are UTC).
+
+    Raises:
+        InvalidInput: naming ``payload`` (not a mapping), ``clock`` (nothing with a
+            ``now()``) or ``at`` (not a datetime), when it is built rather than when a
+            guard first reads it.
     """
 
     payload: Mapping[str, Any] = attrs.field(default=_EMPTY, converter=_payload, repr=_payload_repr)
@@ -63,6 +93,16 @@ class Context:
     ports: Ports = attrs.field(factory=Ports)
     policy: Policy = attrs.field(factory=default_policy, converter=_policy, repr=False)
     at: dt.datetime | None = None
+
+    def __attrs_post_init__(self) -> None:
+        # one call for both checks (a converter each would be two), each a class
+        # compare on the common path: contexts are built per event in bulk work
+        clock = self.clock
+        if clock.__class__ is not SystemClock and clock.__class__ is not FrozenClock:
+            _refuse_clock(clock)
+        at = self.at
+        if at is not None and (at.__class__ is not dt.datetime or at.tzinfo is None):
+            object.__setattr__(self, "at", aware(at, "at"))  # naive: UTC, as FrozenClock
 
     def now(self) -> dt.datetime:
         """The time of this event: ``at`` when given, else the clock's now."""

@@ -209,9 +209,10 @@ def default_effects() -> Mapping[str, Any]:
     A definition file names effects the way :meth:`Lifecycle.to_dict` writes them,
     by function name; pass this mapping (merged with your own effects, if any) as
     ``effects=`` to :meth:`Lifecycle.from_dict` or :meth:`Lifecycle.from_file` so a
-    file may reuse ``bind_terminal``, ``settle_batch`` and the rest. Nothing is
-    looked up implicitly: a name that is in neither mapping is an ``unknown_effect``
-    problem.
+    file may reuse ``bind_terminal``, ``settle_batch`` and the rest: a file's names
+    are looked up in that mapping only, and a name that is not in it is an
+    ``unknown_effect`` problem. A :class:`Transition` built in Python may name one
+    of these too (``effect="settle_batch"``); the :class:`Lifecycle` looks it up here.
 
     >>> sorted(default_effects())[:3]
     ['add_sale', 'bind_terminal', 'clear_reversal']

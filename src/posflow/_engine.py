@@ -14,10 +14,11 @@ from posflow._outcome import Outcome, Verdict, decided
 from posflow._reasons import Reason
 from posflow._spec import Effect, Transition
 from posflow._terminal import Terminal
+from posflow.errors import InvalidInput
 from posflow.guards import Guard, GuardRegistry, guard_name
 from posflow.guards._framework import GuardResult, _Composite, normalise, reasons_for_exception
 
-__all__ = ["Step", "collect", "decide", "default_context", "refused", "resolve"]
+__all__ = ["Step", "bad_input", "collect", "decide", "default_context", "refused", "resolve"]
 
 
 class Step:
@@ -111,7 +112,17 @@ def refused(
     ctx: Context,
     idempotency_key: str | None,
 ) -> Outcome:
-    """The outcome of a refusal: the terminal unchanged, every reason, the time of asking."""
+    """The outcome of a refusal: the terminal unchanged, every reason, the time of asking.
+
+    Raises:
+        InvalidInput: when ``ctx`` is not a :class:`Context`: something else with a
+            ``now()`` (a clock passed in its place) would otherwise be kept on the
+            outcome, and its guards' failures reported as the terminal's refusal.
+    """
+    if ctx.__class__ is not Context:  # a class compare, on refusals only
+        problem = bad_input(terminal, event, ctx)
+        if problem is not None:
+            raise problem
     return decided(terminal, terminal, event, reasons, ctx, ctx.now(), idempotency_key, None)
 
 
@@ -119,3 +130,30 @@ def refused(
 def default_context() -> Context:
     """The context used when the caller gives none (shared: contexts are immutable)."""
     return Context()
+
+
+def bad_input(terminal: object, event: object, ctx: object) -> InvalidInput | None:
+    """What is wrong with the arguments of ``check``, ``fire`` or ``available``, if anything.
+
+    The engine does not look at its arguments before the work (``fire`` and ``check``
+    are the hot path): when the work fails with an ``AttributeError`` or a
+    ``TypeError``, it asks this. An error returned is raised in place of the one that
+    was met; ``None`` means the arguments are sound, and the original exception
+    propagates unchanged. Guards and effects never get here: the engine turns what
+    they raise into refusals.
+    """
+    if not isinstance(terminal, Terminal):
+        return InvalidInput(
+            f"must be a posflow Terminal, got {type(terminal).__name__}", field="terminal"
+        )
+    if not isinstance(terminal.state, str):  # Terminal takes any state; the table needs a name
+        return InvalidInput(
+            f"must be a state name, got {type(terminal.state).__name__}", field="terminal.state"
+        )
+    if not isinstance(event, str):
+        return InvalidInput(f"must be an event name, got {type(event).__name__}", field="event")
+    if ctx is not None and not isinstance(ctx, Context):
+        return InvalidInput(
+            f"must be a posflow Context or None, got {type(ctx).__name__}", field="ctx"
+        )
+    return None

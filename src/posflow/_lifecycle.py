@@ -6,17 +6,27 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+import attrs
 
 from posflow._catalogue import NOT_ALLOWED_FROM_STATE, UNDECLARED_STATE, UNKNOWN_EVENT
 from posflow._context import Context
-from posflow._engine import Step, collect, decide, default_context, refused, resolve
+from posflow._engine import (
+    Step,
+    bad_input,
+    collect,
+    decide,
+    default_context,
+    refused,
+    resolve,
+)
 from posflow._history import HistoryRecord
 from posflow._outcome import _AN_OUTCOME, Outcome, Verdict
 from posflow._replay import replay_records
 from posflow._spec import Effect, State, Transition, find_problems
 from posflow._terminal import Terminal, _TerminalSlots
-from posflow.errors import InvalidDefinition, InvalidInput
+from posflow.errors import DefinitionProblem, InvalidDefinition, InvalidInput
 from posflow.guards import Guard, GuardRegistry, guard_name, not_
 from posflow.guards._framework import reasons_for_exception
 from posflow.ports import SystemClock
@@ -32,6 +42,32 @@ _proxy = MappingProxyType
 _PASSED = ()  # what a passing guard returns, most often: the empty tuple (one object)
 
 
+def _items(value: object, where: str) -> tuple[Any, ...] | DefinitionProblem:
+    """``states`` or ``transitions`` as a tuple, or the problem of what was given instead."""
+    if not isinstance(value, str | bytes):  # a string is not a list of names
+        try:
+            return tuple(value)  # type: ignore[arg-type]
+        except TypeError:
+            pass
+    return DefinitionProblem(where, f"must be a list, got {type(value).__name__}", "malformed")
+
+
+def _transition(item: object) -> object:
+    """A transition as given, or one made from a ``[trigger, source, dest]`` list."""
+    if isinstance(item, list | tuple) and len(item) == 3:
+        return Transition(*item)
+    return item  # a Transition, or something find_problems names
+
+
+def _effects_named(transitions: tuple[object, ...]) -> Mapping[str, Effect]:
+    """Where effect names are looked up: the default effects, read only when one is named."""
+    if any(isinstance(getattr(t, "effect", None), str) for t in transitions):
+        from posflow._default import default_effects  # noqa: PLC0415 - an import cycle
+
+        return default_effects()
+    return _proxy({})
+
+
 class Lifecycle:
     """A terminal lifecycle: states, events and guarded transitions, compiled to a table.
 
@@ -43,14 +79,21 @@ class Lifecycle:
 
     Args:
         states: the states, as :class:`State` objects or plain names.
-        transitions: the transitions.
+        transitions: the transitions, as :class:`Transition` objects or, as
+            :meth:`from_dict` takes them, ``[trigger, source, dest]`` lists.
         initial: the state new terminals start in.
         guards: the registry guard names are resolved against; defaults to
             posflow's built-in guards.
         name: a label for docs, diagrams and error messages.
 
+    A transition's effect given by name is looked up in
+    :func:`posflow.default_effects` (the lifecycle keeps the function); your own
+    effects are given as functions, or by name to :meth:`from_dict`.
+
     Raises:
-        InvalidDefinition: listing every problem found, each with its location.
+        InvalidDefinition: listing every problem found, each with its location:
+            also a ``states`` or ``transitions`` that is not a list, and any field
+            of a state or transition that is not of the type it must be.
     """
 
     __slots__ = (
@@ -79,14 +122,29 @@ class Lifecycle:
             registry = default_guards()
         else:
             registry = guards if isinstance(guards, GuardRegistry) else GuardRegistry(guards)
-        self._states = tuple(s if isinstance(s, State) else State(s) for s in states)
-        self._transitions = tuple(transitions)
+        given_states = _items(states, "states")
+        given_transitions = _items(transitions, "transitions")
+        if isinstance(given_states, DefinitionProblem) or isinstance(
+            given_transitions, DefinitionProblem
+        ):
+            shape = [
+                p for p in (given_states, given_transitions) if isinstance(p, DefinitionProblem)
+            ]
+            raise InvalidDefinition(shape, source=name)
+        self._states = tuple(s if isinstance(s, State) else State(s) for s in given_states)
+        steps = tuple(_transition(t) for t in given_transitions)
+        effects = _effects_named(steps)
         self.initial = initial
         self.name = name
         self._registry = registry
-        problems = find_problems(self._states, self._transitions, initial, registry)
+        problems = find_problems(self._states, steps, initial, registry, effects)
         if problems:
             raise InvalidDefinition(problems, source=name)
+        # every step is a Transition now; an effect named is kept as the function it names
+        self._transitions = tuple(
+            attrs.evolve(t, effect=effects[t.effect]) if isinstance(t.effect, str) else t
+            for t in cast("tuple[Transition, ...]", steps)
+        )
         self._table = self._compile()
         self._events = tuple(dict.fromkeys(t.trigger for t in self._transitions))
         # (state, event) -> the verdict refusing it for want of a transition; filled on
@@ -187,22 +245,54 @@ class Lifecycle:
 
         Every guard is evaluated, so the verdict lists every reason, not only the
         first. Nothing is changed and no history is written.
+
+        Raises:
+            InvalidInput: naming ``terminal`` or ``event`` when it is not a
+                :class:`Terminal` or an event name, and ``ctx`` when it is not a
+                :class:`Context` (or ``None``) and the event is refused. Like
+                ``fire``, ``check`` looks at its arguments only when something
+                fails, so an allowed verdict (no guard, or guards that pass without
+                reading the context) does not look at ``ctx``.
         """
         try:
             step = self._table[terminal.state][event]
         except KeyError:
+            if ctx is not None and ctx.__class__ is not Context:
+                self._check_args(terminal, event, ctx)
             return self._structural(terminal.state, event)
+        except (AttributeError, TypeError) as exc:
+            problem = bad_input(terminal, event, ctx)
+            if problem is None:
+                raise
+            raise problem from exc
         if not step.guards:
             return step.allowed
         reasons = decide(step.guards, terminal, default_context() if ctx is None else ctx)
-        return Verdict(event, terminal.state, step.dest, reasons) if reasons else step.allowed
+        if not reasons:
+            return step.allowed
+        if ctx is not None and ctx.__class__ is not Context:
+            # a context that is not one makes every guard that reads it fail: say so
+            self._check_args(terminal, event, ctx)
+        return Verdict(event, terminal.state, step.dest, reasons)
+
+    @staticmethod
+    def _check_args(terminal: object, event: object, ctx: object) -> None:
+        """Raise :class:`InvalidInput` for whichever argument is not what it must be."""
+        problem = bad_input(terminal, event, ctx)
+        if problem is not None:
+            raise problem
 
     def available(self, terminal: Terminal, ctx: Context | None = None) -> dict[str, Verdict]:
         """Every event this lifecycle knows, each with its verdict from the current state.
 
         This is the call a support screen makes: what may happen next, and for
         everything that may not, why.
+
+        Raises:
+            InvalidInput: naming ``terminal`` or ``ctx`` when it is not a
+                :class:`Terminal` or a :class:`Context` (or ``None``).
         """
+        self._check_args(terminal, "", ctx)
         if ctx is None:
             ctx = default_context()
         return {e: self.check(terminal, e, ctx) for e in self._events}
@@ -221,87 +311,101 @@ class Lifecycle:
         ``version + 1``, data changed by the transition's effect) and a history
         record; on refusal the unchanged terminal and every reason. A refusal is
         not an exception; call ``outcome.raise_for_blocked()`` for one.
+
+        Raises:
+            InvalidInput: naming ``terminal``, ``event`` or ``ctx`` when it is not a
+                :class:`Terminal`, an event name or a :class:`Context` (or ``None``).
         """
-        if ctx is None:
-            ctx = default_context()
+        # the arguments are not checked before the work: this try costs nothing (3.11)
+        # until something raises, and then bad_input says whether the terminal, the
+        # event or the context was not what it must be. Guards and effects never raise
+        # into it: their own try blocks turn whatever they raise into refusals.
         try:
-            step = self._table[terminal.state][event]
-        except KeyError:
-            found = self._structural(terminal.state, event).reasons
-            return refused(terminal, event, found, ctx, idempotency_key)
-        # the guards, as engine.decide runs them: this is most of what an event costs.
-        # One or two are called here, unrolled, so that each call site sees one guard
-        # and nothing is looped or unpacked; a result other than () (None, True, a
-        # refusal, a raised exception's reasons) is judged by engine.collect.
-        if step.arity == 2:
-            g0, g1 = step.calls
+            if ctx is None:
+                ctx = default_context()
             try:
-                r0 = g0(terminal, ctx)
-            except Exception as exc:  # noqa: BLE001 - every guard failure becomes a refusal
-                r0 = reasons_for_exception(step.guards[0][0], exc)
-            try:
-                r1 = g1(terminal, ctx)
-            except Exception as exc:  # noqa: BLE001
-                r1 = reasons_for_exception(step.guards[1][0], exc)
-            if r0 is not _PASSED or r1 is not _PASSED:
-                found = collect(step.guards, (r0, r1))
+                step = self._table[terminal.state][event]
+            except KeyError:
+                found = self._structural(terminal.state, event).reasons
+                return refused(terminal, event, found, ctx, idempotency_key)
+            # the guards, as engine.decide runs them: this is most of what an event costs.
+            # One or two are called here, unrolled, so that each call site sees one guard
+            # and nothing is looped or unpacked; a result other than () (None, True, a
+            # refusal, a raised exception's reasons) is judged by engine.collect.
+            if step.arity == 2:
+                g0, g1 = step.calls
+                try:
+                    r0 = g0(terminal, ctx)
+                except Exception as exc:  # noqa: BLE001 - every guard failure becomes a refusal
+                    r0 = reasons_for_exception(step.guards[0][0], exc)
+                try:
+                    r1 = g1(terminal, ctx)
+                except Exception as exc:  # noqa: BLE001
+                    r1 = reasons_for_exception(step.guards[1][0], exc)
+                if r0 is not _PASSED or r1 is not _PASSED:
+                    found = collect(step.guards, (r0, r1))
+                    if found:
+                        return refused(terminal, event, found, ctx, idempotency_key)
+            elif step.arity == 1:
+                try:
+                    r0 = step.calls[0](terminal, ctx)
+                except Exception as exc:  # noqa: BLE001
+                    r0 = reasons_for_exception(step.guards[0][0], exc)
+                if r0 is not _PASSED:
+                    found = collect(step.guards, (r0,))
+                    if found:
+                        return refused(terminal, event, found, ctx, idempotency_key)
+            elif step.arity:  # three or more guards: the engine's own loop
+                found = decide(step.guards, terminal, ctx)
                 if found:
                     return refused(terminal, event, found, ctx, idempotency_key)
-        elif step.arity == 1:
-            try:
-                r0 = step.calls[0](terminal, ctx)
-            except Exception as exc:  # noqa: BLE001
-                r0 = reasons_for_exception(step.guards[0][0], exc)
-            if r0 is not _PASSED:
-                found = collect(step.guards, (r0,))
-                if found:
+            data = terminal.data
+            changes = None
+            if step.effect is not None:
+                try:
+                    changes = step.effect(terminal, ctx)
+                    if changes:  # inside the try: a result that is not a mapping fails here
+                        if changes.__class__ is dict:
+                            # a Terminal's data is a read-only view of a dict of its own, and
+                            # the view's copy() copies that dict at once (see data_dict)
+                            fresh = data.copy()  # type: ignore[attr-defined]
+                            fresh.update(changes)
+                        else:
+                            fresh = {**data, **changes}
+                        data = _proxy(fresh)  # adopt_data, inlined
+                except Exception as exc:  # noqa: BLE001 - an effect failure refuses, never half-applies
+                    # the same reasons a raising guard gives: malformed input is not retryable
+                    found = reasons_for_exception(f"effect:{guard_name(step.effect)}", exc)
                     return refused(terminal, event, found, ctx, idempotency_key)
-        elif step.arity:  # three or more guards: the engine's own loop
-            found = decide(step.guards, terminal, ctx)
-            if found:
-                return refused(terminal, event, found, ctx, idempotency_key)
-        data = terminal.data
-        changes = None
-        if step.effect is not None:
-            try:
-                changes = step.effect(terminal, ctx)
-                if changes:  # inside the try: a result that is not a mapping fails here
-                    if changes.__class__ is dict:
-                        # a Terminal's data is a read-only view of a dict of its own, and
-                        # the view's copy() copies that dict at once (see data_dict)
-                        fresh = data.copy()  # type: ignore[attr-defined]
-                        fresh.update(changes)
-                    else:
-                        fresh = {**data, **changes}
-                    data = _proxy(fresh)  # adopt_data, inlined
-            except Exception as exc:  # noqa: BLE001 - an effect failure refuses, never half-applies
-                # the same reasons a raising guard gives: malformed input is not retryable
-                found = reasons_for_exception(f"effect:{guard_name(step.effect)}", exc)
-                return refused(terminal, event, found, ctx, idempotency_key)
-        # fill bare slots, then make them a Terminal (see _terminal._TerminalSlots)
-        new: Any = _TerminalSlots()
-        new.id = terminal.id
-        new.state = step.dest
-        new.version = terminal.version + 1
-        new.data = data
-        new.__class__ = Terminal
-        # outcome.decided, inlined
-        out: Outcome = _new(*_AN_OUTCOME)
-        out.terminal = new
-        out.previous = terminal
-        out.event = event
-        out.reasons = ()
-        out._ctx = ctx
-        out.idempotency_key = idempotency_key
-        out._changes = changes
-        out._record = None
-        if ctx.at is None and type(ctx) is Context and type(ctx.clock) is SystemClock:
-            # the system clock as integer nanoseconds; Outcome.at makes the datetime
-            # SystemClock.now() would have given, only when it is read
-            out._at = _time_ns()
-        else:
-            out._at = ctx.now()
-        return out
+            # fill bare slots, then make them a Terminal (see _terminal._TerminalSlots)
+            new: Any = _TerminalSlots()
+            new.id = terminal.id
+            new.state = step.dest
+            new.version = terminal.version + 1
+            new.data = data
+            new.__class__ = Terminal
+            # outcome.decided, inlined
+            out: Outcome = _new(*_AN_OUTCOME)
+            out.terminal = new
+            out.previous = terminal
+            out.event = event
+            out.reasons = ()
+            out._ctx = ctx
+            out.idempotency_key = idempotency_key
+            out._changes = changes
+            out._record = None
+            if ctx.at is None and type(ctx) is Context and type(ctx.clock) is SystemClock:
+                # the system clock as integer nanoseconds; Outcome.at makes the datetime
+                # SystemClock.now() would have given, only when it is read
+                out._at = _time_ns()
+            else:
+                out._at = ctx.now()
+            return out
+        except (AttributeError, TypeError) as exc:
+            problem = bad_input(terminal, event, ctx)
+            if problem is None:
+                raise
+            raise problem from exc
 
     # -- history -----------------------------------------------------------------------
 
@@ -320,7 +424,10 @@ class Lifecycle:
         Raises:
             ReplayError: on any record this lifecycle could not have produced
                 (wrong terminal, wrong source state, no such transition, wrong
-                destination, or a version that skips).
+                destination, or a version that skips), and on an item that is not a
+                :class:`HistoryRecord` (such as a dict).
+            InvalidInput: naming ``records`` or ``data`` when it is not an iterable
+                or a mapping.
         """
         return replay_records(self._table, self.initial, records, terminal_id, data)
 

@@ -22,6 +22,11 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _timedelta = dt.timedelta
 
 
+def _explain(reasons: tuple[Reason, ...], lang: str) -> list[str]:
+    """One line per reason, ``code: message — remedy``: what both explain() methods give."""
+    return [f"{r.code}: {r.message(lang)} — {r.remedy(lang)}" for r in reasons]
+
+
 @attrs.frozen(slots=True)
 class Verdict:
     """Whether an event may happen now, and if not, every reason why.
@@ -57,6 +62,14 @@ class Verdict:
     def codes(self) -> tuple[str, ...]:
         """The reason codes, in the order the guards produced them."""
         return tuple(r.code for r in self.reasons)
+
+    def explain(self, lang: str = "en") -> list[str]:
+        """One line per reason: ``code: message — remedy``, in ``lang``.
+
+        The lines :meth:`Outcome.explain` gives for the same refusal, so a support
+        screen shows a ``check`` and a ``fire`` alike; empty when allowed.
+        """
+        return _explain(self.reasons, lang)
 
 
 class Outcome:
@@ -202,8 +215,8 @@ class Outcome:
         return self
 
     def explain(self, lang: str = "en") -> list[str]:
-        """One line per reason: ``code: message — remedy``, in ``lang``."""
-        return [f"{r.code}: {r.message(lang)} — {r.remedy(lang)}" for r in self.reasons]
+        """One line per reason: ``code: message — remedy``, in ``lang`` (see Verdict.explain)."""
+        return _explain(self.reasons, lang)
 
     def __repr__(self) -> str:
         if self.reasons:

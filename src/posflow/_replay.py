@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from posflow._history import HistoryRecord
 from posflow._terminal import Terminal
-from posflow.errors import ReplayError
+from posflow.errors import InvalidInput, ReplayError
 
 if TYPE_CHECKING:
     from posflow._engine import Step
-    from posflow._history import HistoryRecord
 
 __all__ = ["replay_records"]
+
+
+def _arguments(
+    records: Iterable[HistoryRecord], data: Mapping[str, Any] | None
+) -> tuple[Iterator[HistoryRecord], dict[str, Any]]:
+    """The records to read and the data to start from, or InvalidInput naming which is neither."""
+    try:
+        items = iter(records)
+    except TypeError:
+        raise InvalidInput(
+            f"must be an iterable of HistoryRecord, got {type(records).__name__}", field="records"
+        ) from None
+    if data is not None and not isinstance(data, Mapping):
+        raise InvalidInput(f"must be a mapping, got {type(data).__name__}", field="data")
+    return items, dict(data or {})
 
 
 def replay_records(
@@ -25,12 +40,18 @@ def replay_records(
     """What :meth:`posflow.Lifecycle.replay` does, on the lifecycle's compiled table.
 
     Raises:
-        ReplayError: on any record the table could not have produced.
+        ReplayError: on any record the table could not have produced, and on an
+            item that is not a :class:`~posflow.HistoryRecord` at all.
+        InvalidInput: when ``records`` is not iterable or ``data`` not a mapping.
     """
+    items, current = _arguments(records, data)
     state, version = initial, 0
-    current = dict(data or {})
     tid = terminal_id
-    for i, rec in enumerate(records):
+    for i, rec in enumerate(items):
+        if not isinstance(rec, HistoryRecord):
+            raise ReplayError(
+                f"is a {type(rec).__name__}, not a HistoryRecord", index=i, terminal_id=tid
+            )
         if tid is None:
             tid = rec.terminal_id
         elif rec.terminal_id != tid:

@@ -9,6 +9,7 @@ from typing import Any, cast
 import attrs
 
 from posflow._mask import redact
+from posflow.errors import InvalidInput
 
 __all__ = ["Terminal"]
 
@@ -34,7 +35,22 @@ def data_dict(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def _freeze(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
     # always a copy: a read-only view passed in may be of a dict its caller still changes
-    return _EMPTY if data is None else MappingProxyType(data_dict(data))
+    if data is None:
+        return _EMPTY
+    if data.__class__ is not dict and not isinstance(data, Mapping):
+        # dict() would take a list of pairs, and fail on anything else with a TypeError
+        raise InvalidInput(f"must be a mapping, got {type(data).__name__}", field="data")
+    return MappingProxyType(data_dict(data))
+
+
+def _version(version: int) -> int:
+    """A version counts accepted transitions: a non-negative int (a bool is not one here)."""
+    # a converter rather than a validator: attrs calls it without its validators' switch
+    if version.__class__ is int or (isinstance(version, int) and not isinstance(version, bool)):
+        if version >= 0:
+            return version
+        raise InvalidInput(f"must not be negative, got {version}", field="version")
+    raise InvalidInput(f"must be a non-negative int, got {type(version).__name__}", field="version")
 
 
 def _data_repr(data: Mapping[str, Any]) -> str:
@@ -71,13 +87,18 @@ class Terminal(_TerminalSlots):
     Attributes:
         id: the terminal's id (often the merchant-facing terminal number).
         state: the current state, one of the lifecycle's declared states.
-        version: how many accepted transitions the record has been through.
-        data: operating data (merchant, SN, batch, ...); read-only, masked in reprs.
+        version: how many accepted transitions the record has been through: a
+            non-negative ``int`` (not a bool, not a string of digits).
+        data: operating data (merchant, SN, batch, ...): a mapping, copied and kept
+            read-only; masked in reprs.
+
+    Raises:
+        InvalidInput: naming ``version`` or ``data`` when either is not what it must be.
     """
 
     id: str
     state: str
-    version: int = 0
+    version: int = attrs.field(default=0, converter=_version)
     data: Mapping[str, Any] = attrs.field(default=_EMPTY, converter=_freeze, repr=_data_repr)
 
     def with_data(self, **changes: Any) -> Terminal:
