@@ -9,6 +9,14 @@ deployment's processes do, but starts in milliseconds instead of the second an
 interpreter needs to import everything. Each worker appends one JSON object
 per line to a file of its own with single ``os.write`` calls, so whatever a
 worker reported before a SIGKILL is still there, whole, after it.
+
+A PostgreSQL server outlives the workers it serves: a COMMIT that a worker sent
+just before its SIGKILL is still carried out by its server process, and may
+become visible some time after the worker was reaped (a transaction left open
+is rolled back once the server notices the closed socket). Each worker's
+connections therefore carry an ``application_name`` of its own, and
+:func:`kill_after` returns only when no server process of the killed worker is
+left, that is when every transaction it began has committed or rolled back.
 """
 
 from __future__ import annotations
@@ -20,10 +28,13 @@ import os
 import signal
 import tempfile
 import time
+import uuid
 from collections.abc import Sequence
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 import store_worker
 
@@ -50,9 +61,13 @@ _OUT = Path(tempfile.mkdtemp(prefix="posflow-proofs-"))
 class Worker:
     """One running worker process and the file it reports to."""
 
-    def __init__(self, process: BaseProcess, out: Path) -> None:
+    def __init__(self, process: BaseProcess, out: Path, url: str, name: str | None) -> None:
         self.process = process
         self.out = out
+        self.url = url
+        """The database URL the test gave (without the worker's ``application_name``)."""
+        self.name = name
+        """PostgreSQL: the ``application_name`` of the worker's connections."""
 
     def lines(self) -> list[dict[str, Any]]:
         """What the worker has reported so far (whole lines only)."""
@@ -72,12 +87,54 @@ class Worker:
 
 def spawn(mode: str, url: str, *args: object) -> Worker:
     """Start one worker running ``store_worker.main([mode, url, *args])``."""
-    fd, name = tempfile.mkstemp(dir=_OUT, suffix=".jsonl")
+    fd, out = tempfile.mkstemp(dir=_OUT, suffix=".jsonl")
     os.close(fd)
-    argv = [mode, url, *map(str, args)]
-    process = _CTX.Process(target=store_worker.main, args=(argv, name), daemon=True)
+    name = None
+    own = url
+    if url.startswith("postgresql"):
+        name = f"posflow-worker-{uuid.uuid4().hex[:12]}"
+        own = f"{url}{'&' if '?' in url else '?'}application_name={name}"
+    argv = [mode, own, *map(str, args)]
+    process = _CTX.Process(target=store_worker.main, args=(argv, out), daemon=True)
     process.start()
-    return Worker(process, Path(name))
+    return Worker(process, Path(out), url, name)
+
+
+def backends(worker: Worker, *, committing_for: float | None = None) -> int:
+    """How many PostgreSQL server processes serve the worker's connections (0 on SQLite).
+
+    With ``committing_for``, only those that have been running a ``COMMIT`` for
+    at least that many seconds.
+    """
+    if worker.name is None:
+        return 0
+    sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
+    params: tuple[object, ...] = (worker.name,)
+    if committing_for is not None:
+        sql += (
+            " AND state = 'active' AND query = 'COMMIT'"
+            " AND now() - query_start >= make_interval(secs => %s)"
+        )
+        params += (committing_for,)
+    conninfo = worker.url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        row = conn.execute(sql, params).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def settle(worker: Worker) -> None:
+    """Wait until the dead worker's transactions have all ended on the server.
+
+    On SQLite there is nothing to wait for: a transaction lives in the worker's
+    own process, and one it left half-written in the file is rolled back by the
+    next connection to open it.
+    """
+    deadline = time.monotonic() + TIMEOUT
+    while backends(worker):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the killed worker's server processes lived {TIMEOUT} s")
+        time.sleep(0.005)
 
 
 def collect(worker: Worker) -> list[dict[str, Any]]:
@@ -111,8 +168,9 @@ def collect_all(workers: Sequence[Worker]) -> list[list[dict[str, Any]]]:
 def kill_after(worker: Worker, lines: int, delay: float) -> list[dict[str, Any]]:
     """SIGKILL the worker ``delay`` seconds after it reported ``lines`` lines (or ended).
 
-    Returns what it reported. The kill lands at an arbitrary point of the
-    worker's work: inside a transaction, between two, or during a commit.
+    Returns what it reported, once every transaction the worker began has ended
+    (see :func:`settle`). The kill lands at an arbitrary point of the worker's
+    work: inside a transaction, between two, or during a commit.
     """
     deadline = time.monotonic() + TIMEOUT
     while worker.process.is_alive() and worker.count() < lines and time.monotonic() < deadline:
@@ -124,4 +182,5 @@ def kill_after(worker: Worker, lines: int, delay: float) -> list[dict[str, Any]]
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     worker.process.join(TIMEOUT)
+    settle(worker)
     return worker.lines()

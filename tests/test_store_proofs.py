@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -26,7 +27,8 @@ from hypothesis import strategies as st
 
 from posflow.errors import InvalidInput, PosflowError, TerminalExists, TerminalNotFound
 from posflow.store import MAX_ID_LENGTH, Command, SQLStore, TerminalService
-from store_harness import collect, collect_all, kill_after, spawn
+from sql_support import execute_behind
+from store_harness import backends, collect, collect_all, kill_after, spawn
 from store_world import context, counter_lifecycle, pg_schema_url, sqlite_url
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -216,19 +218,22 @@ def test_sigkill_mid_batch_leaves_no_partial_transition(
             spawn("deliver", url, path, batch), rng.randint(1, 150), rng.uniform(0, 0.02)
         )
         done = max((line["done"] for line in seen if "done" in line), default=0)
+        # the rows and the history of every terminal as of one moment, after the
+        # killed worker's last transaction ended (committed or rolled back)
+        stored = service.store.scan(None, len(ids))
+        assert [t.id for t, _, _ in stored] == ids
         applied: dict[str, str] = {}
-        for tid in ids:
-            for r in service.history(tid):
+        for t, _, history in stored:
+            for r in history:
                 assert r.idempotency_key is not None
-                applied[r.idempotency_key] = tid
+                applied[r.idempotency_key] = t.id
         # every outcome the worker was handed had been committed
         assert all(row[3] in applied for row in plan[:done])
         # nothing partial: each terminal adds up to exactly the records it has
-        for tid in ids:
-            t = service.get(tid)
-            mine = [k for k, owner in applied.items() if owner == tid]
-            assert t.version == len(mine)
-            assert t.data.get("total", 0) == sum(amount[k] for k in mine)
+        for t, seq, history in stored:
+            keys = [r.idempotency_key for r in history]
+            assert t.version == seq == len(keys)
+            assert t.data.get("total", 0) == sum(amount[k] for k in keys)
         assert service.verify_all() == []
 
     # a full redelivery after the crashes completes the work, each event once
@@ -241,6 +246,52 @@ def test_sigkill_mid_batch_leaves_no_partial_transition(
     assert_consistent(service, ids)
 
 
+SLOW_COMMIT = (
+    "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$ BEGIN PERFORM pg_sleep(1); RETURN NULL; END $$",
+    "CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON posflow_history"
+    " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()",
+)
+"""A trigger that PostgreSQL runs at COMMIT: each commit that adds history takes a second."""
+
+
+@pytest.mark.postgres
+def test_a_commit_the_killed_worker_sent_has_landed_when_the_test_reads(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    # The crash proofs once failed one run in forty (a terminal one version ahead of
+    # its history): a worker killed right after it sent COMMIT leaves that commit to
+    # its server process, which made it visible after the test had read the history
+    # and before it read the terminal. kill_after now waits until the worker's
+    # server processes are gone. Here every commit takes a second, so the kill
+    # lands inside one for certain, and the test's reads must still see it landed.
+    with pg_schema_url(postgres_url) as url:
+        store = SQLStore(url)
+        try:
+            store.create_schema()
+            service = TerminalService(counter_lifecycle(), store)
+            service.create("K")
+            for sql in SLOW_COMMIT:
+                execute_behind(store, sql)
+            plan = [["K", "bump", {"amount": 2}, f"k{i}"] for i in range(3)]
+            path = tmp_path / "plan.json"
+            path.write_text(json.dumps(plan), encoding="utf-8")
+            worker = spawn("deliver", url, path, 0)
+            deadline = time.monotonic() + 30
+            while not backends(worker, committing_for=0.2):  # inside its first commit
+                assert time.monotonic() < deadline, "the worker never committed"
+                time.sleep(0.01)
+            seen = kill_after(worker, 0, 0)
+            assert seen == []  # the worker never learnt that its commit succeeded...
+            t, seq, history = store.snapshot("K")
+            # ...and the commit had nevertheless landed, whole, when the test read
+            assert (t.version, seq, [r.idempotency_key for r in history]) == (1, 1, ["k0"])
+            assert t.data == {"bumps": 1, "total": 2}
+            assert service.verify_all() == []
+        finally:
+            store.close()
+
+
 @pytest.mark.slow
 def test_killed_drain_workers_resume_to_completion(service: TerminalService, url: str) -> None:
     ids = [f"N{i:03d}" for i in range(60)]
@@ -250,9 +301,9 @@ def test_killed_drain_workers_resume_to_completion(service: TerminalService, url
     for _ in range(10):
         proc = spawn("drain", url, "night-1", "busy", "finish", 3)
         kill_after(proc, rng.randint(1, 50), rng.uniform(0, 0.02))
-        for tid in ids:
-            t = service.get(tid)
-            keyed = [r for r in service.history(tid) if r.idempotency_key == f"night-1:{tid}"]
+        for t, _, history in service.store.scan(None, len(ids)):
+            tid = t.id
+            keyed = [r for r in history if r.idempotency_key == f"night-1:{tid}"]
             # either not yet drained, or drained exactly once, never in between
             assert (t.state, len(keyed), t.data.get("finished", 0)) in {
                 ("busy", 0, 0),

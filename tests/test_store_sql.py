@@ -525,6 +525,54 @@ def test_a_value_the_database_refuses_is_invalid_input_not_an_outage(
         store.close()
 
 
+class TestReadsTogether:
+    """A terminal's row and its history are read as of one moment while others write."""
+
+    def _write_once_after(
+        self, monkeypatch: pytest.MonkeyPatch, store: SQLStore, name: str
+    ) -> list[str]:
+        """After the store's ``name`` method runs once, another connection commits a fire."""
+        original = getattr(SQLStore, name)
+        wrote: list[str] = []
+
+        def then_write(self: SQLStore, *args: Any) -> Any:
+            found = original(self, *args)
+            if not wrote:
+                wrote.append("T1")
+                TerminalService(SMALL, store).fire("T1", "tick")
+            return found
+
+        monkeypatch.setattr(SQLStore, name, then_write)
+        return wrote
+
+    def test_verify_finds_nothing_wrong_when_a_fire_commits_between_its_reads(
+        self, sql_store: SQLStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        svc = TerminalService(SMALL, sql_store)
+        svc.create("T1")
+        svc.fire("T1", "tick")
+        wrote = self._write_once_after(monkeypatch, sql_store, "_terminal_row")
+        terminal, seq, history = sql_store.snapshot("T1")
+        assert wrote  # the fire committed after the row was read, before the history was
+        assert (terminal.version, seq, len(history)) == (1, 1, 1)
+        assert svc.verify("T1") is None
+        assert svc.get("T1").version == 2
+
+    def test_verify_all_finds_nothing_wrong_when_a_fire_commits_between_its_reads(
+        self, sql_store: SQLStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        svc = TerminalService(SMALL, sql_store)
+        svc.create("T1")
+        svc.fire("T1", "tick")
+        # scan builds its history query between reading the rows and the history
+        wrote = self._write_once_after(monkeypatch, sql_store, "_in")
+        [(terminal, seq, history)] = sql_store.scan(None, 10)
+        assert wrote
+        assert (terminal.version, seq, len(history)) == (1, 1, 1)
+        assert svc.verify_all() == []
+        assert svc.get("T1").version == 2
+
+
 class TestKeyLookup:
     def test_keys_are_matched_as_pairs_not_as_crossed_ids_and_keys(self, store: Store) -> None:
         """T1 used k2 and T2 used k1: (T1, k1) and (T2, k2) are new, not duplicates."""

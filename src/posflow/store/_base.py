@@ -204,7 +204,11 @@ class Store(Protocol):
         ...
 
     def snapshot(self, terminal_id: str) -> tuple[Terminal, int, list[HistoryRecord]]:
-        """The terminal, its stored history length and its history, read together."""
+        """The terminal, its stored history length and its history, read together.
+
+        All three as of one moment: a write committed meanwhile is in all or in
+        none of them, else ``verify`` would report a discrepancy never stored.
+        """
         ...
 
     def scan(
@@ -212,8 +216,8 @@ class Store(Protocol):
     ) -> list[tuple[Terminal, int, list[HistoryRecord]]]:
         """Up to ``limit`` terminals with ids after ``after``, in id order, with history.
 
-        Each item is ``(terminal, seq, history)``; a terminal whose row cannot be
-        decoded raises ``CorruptRecord``.
+        Each item is ``(terminal, seq, history)``, all read as of one moment (as
+        ``snapshot``); a terminal whose row cannot be decoded raises ``CorruptRecord``.
         """
         ...
 

@@ -47,6 +47,8 @@ from posflow.store._sqltx import _SQLTx
 __all__ = ["SQLStore"]
 
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_TOGETHER = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+"""PostgreSQL: every statement of the read sees the snapshot its first one took."""
 
 
 _SYNCHRONOUS = frozenset({"NORMAL", "FULL", "EXTRA", "OFF"})
@@ -251,10 +253,21 @@ class SQLStore(_SQLStatements, _SchemaManagement):
             return StoreUnavailable(f"the database stayed locked: {text}", url=self._shown)
         return StoreUnavailable(f"database error: {text}", url=self._shown)
 
-    def _read(self, fn: Callable[[Any], Any]) -> Any:
-        """Run ``fn(cursor)`` in a short read transaction."""
+    def _read(self, fn: Callable[[Any], Any], *, together: bool = False) -> Any:
+        """Run ``fn(cursor)`` in a short read transaction.
+
+        ``together``: ``fn`` runs several statements that must see the database as
+        of one moment (a terminal's row and its history). SQLite's read transaction
+        does so by itself; PostgreSQL's default (read committed) takes a new
+        snapshot for every statement, so a write committed between the two would
+        show a row and a history that never existed together.
+        """
         self._ensure_schema()
-        with self._unit_of_work("BEGIN" if self._sqlite else None) as cur:
+        if self._sqlite:
+            begin: str | None = "BEGIN"
+        else:
+            begin = _TOGETHER if together else None
+        with self._unit_of_work(begin) as cur:
             return fn(cur)
 
     def _remember(self, kept: dict[str, tuple[int, object, Terminal]]) -> None:
@@ -322,7 +335,7 @@ class SQLStore(_SQLStatements, _SchemaManagement):
             cur.execute(self._history_of, (terminal_id,))
             return terminal, seq, [record_from(terminal_id, r, r[10]) for r in cur.fetchall()]
 
-        result: tuple[Terminal, int, list[HistoryRecord]] = self._read(run)
+        result: tuple[Terminal, int, list[HistoryRecord]] = self._read(run, together=True)
         return result
 
     def counts(self) -> dict[str, int]:
@@ -358,7 +371,7 @@ class SQLStore(_SQLStatements, _SchemaManagement):
                 (terminal_from(r[0], r[1], r[2], r[4]), _seq(r[0], r[3]), logs[r[0]]) for r in rows
             ]
 
-        result: list[tuple[Terminal, int, list[HistoryRecord]]] = self._read(run)
+        result: list[tuple[Terminal, int, list[HistoryRecord]]] = self._read(run, together=True)
         return result
 
 
