@@ -9,16 +9,28 @@ from __future__ import annotations
 
 import functools
 
+from posflow._catalogue import NOT_ALLOWED_FROM_STATE, UNDECLARED_STATE, UNKNOWN_EVENT
 from posflow._context import Context
 from posflow._outcome import Outcome, Verdict, decided
 from posflow._reasons import Reason
-from posflow._spec import Effect, Transition
+from posflow._spec import Effect, State, Transition
 from posflow._terminal import Terminal
 from posflow.errors import InvalidInput
-from posflow.guards import Guard, GuardRegistry, guard_name
+from posflow.guards import Guard, GuardRegistry, guard_name, not_
 from posflow.guards._framework import GuardResult, _Composite, normalise, reasons_for_exception
 
-__all__ = ["Step", "bad_input", "collect", "decide", "default_context", "refused", "resolve"]
+__all__ = [
+    "Step",
+    "bad_input",
+    "check_args",
+    "collect",
+    "compile_table",
+    "decide",
+    "default_context",
+    "refused",
+    "resolve",
+    "structural_refusal",
+]
 
 
 class Step:
@@ -59,6 +71,19 @@ def resolve(g: object, registry: GuardRegistry) -> tuple[str, Guard]:
     if isinstance(g, _Composite):
         return guard_name(g), g.bind(registry)  # type: ignore[return-value]
     return guard_name(g), g  # type: ignore[return-value]
+
+
+def compile_table(
+    states: tuple[State, ...], transitions: tuple[Transition, ...], registry: GuardRegistry
+) -> dict[str, dict[str, Step]]:
+    """The table ``fire`` and ``check`` look steps up in: ``{state: {event: Step}}``."""
+    table: dict[str, dict[str, Step]] = {s.name: {} for s in states}
+    for t in transitions:
+        guards = tuple(resolve(g, registry) for g in t.conditions)
+        guards += tuple(resolve(not_(g), registry) for g in t.unless)
+        for src in t.source:
+            table[src][t.trigger] = Step(t, src, guards)
+    return table
 
 
 def decide(
@@ -157,3 +182,44 @@ def bad_input(terminal: object, event: object, ctx: object) -> InvalidInput | No
             f"must be a posflow Context or None, got {type(ctx).__name__}", field="ctx"
         )
     return None
+
+
+def check_args(terminal: object, event: object, ctx: object) -> None:
+    """Raise :class:`~posflow.errors.InvalidInput` for whichever argument is not what it must be."""
+    problem = bad_input(terminal, event, ctx)
+    if problem is not None:
+        raise problem
+
+
+def structural_refusal(
+    table: dict[str, dict[str, Step]],
+    events: tuple[str, ...],
+    refusals: dict[tuple[str, str], Verdict],
+    state: str,
+    event: str,
+) -> Verdict:
+    """The verdict for an event with no transition from ``state``.
+
+    Refusals of declared (state, event) pairs are kept in ``refusals`` (a reason
+    costs tens of µs to build and mask); others are built each time, so that the
+    cache cannot grow unbounded.
+    """
+    try:
+        return refusals[state, event]
+    except KeyError:
+        pass
+    row = table.get(state)
+    if row is None:
+        return Verdict(event, state, None, (UNDECLARED_STATE.reason(state=state),))
+    allowed = tuple(row)
+    if event not in events:
+        reason = UNKNOWN_EVENT.reason(event=event, known=events, allowed=allowed)
+        return Verdict(event, state, None, (reason,))
+    reason = NOT_ALLOWED_FROM_STATE.reason(
+        event=event,
+        state=state,
+        allowed=allowed or ("none",),
+        sources=tuple(s for s, r in table.items() if event in r),
+    )
+    verdict = refusals[state, event] = Verdict(event, state, None, (reason,))
+    return verdict

@@ -6,28 +6,27 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
-import attrs
-
-from posflow._catalogue import NOT_ALLOWED_FROM_STATE, UNDECLARED_STATE, UNKNOWN_EVENT
 from posflow._context import Context
+from posflow._definition import checked_definition
 from posflow._engine import (
-    Step,
     bad_input,
+    check_args,
     collect,
+    compile_table,
     decide,
     default_context,
     refused,
-    resolve,
+    structural_refusal,
 )
 from posflow._history import HistoryRecord
 from posflow._outcome import _AN_OUTCOME, Outcome, Verdict
 from posflow._replay import replay_records
-from posflow._spec import Effect, State, Transition, find_problems
+from posflow._spec import Effect, State, Transition
 from posflow._terminal import Terminal, _TerminalSlots
-from posflow.errors import DefinitionProblem, InvalidDefinition, InvalidInput
-from posflow.guards import Guard, GuardRegistry, guard_name, not_
+from posflow.errors import InvalidInput
+from posflow.guards import Guard, GuardRegistry, guard_name
 from posflow.guards._framework import reasons_for_exception
 from posflow.ports import SystemClock
 
@@ -40,32 +39,6 @@ _new = object.__new__
 _time_ns = time.time_ns
 _proxy = MappingProxyType
 _PASSED = ()  # what a passing guard returns, most often: the empty tuple (one object)
-
-
-def _items(value: object, where: str) -> tuple[Any, ...] | DefinitionProblem:
-    """``states`` or ``transitions`` as a tuple, or the problem of what was given instead."""
-    if not isinstance(value, str | bytes):  # a string is not a list of names
-        try:
-            return tuple(value)  # type: ignore[arg-type]
-        except TypeError:
-            pass
-    return DefinitionProblem(where, f"must be a list, got {type(value).__name__}", "malformed")
-
-
-def _transition(item: object) -> object:
-    """A transition as given, or one made from a ``[trigger, source, dest]`` list."""
-    if isinstance(item, list | tuple) and len(item) == 3:
-        return Transition(*item)
-    return item  # a Transition, or something find_problems names
-
-
-def _effects_named(transitions: tuple[object, ...]) -> Mapping[str, Effect]:
-    """Where effect names are looked up: the default effects, read only when one is named."""
-    if any(isinstance(getattr(t, "effect", None), str) for t in transitions):
-        from posflow._default import default_effects  # noqa: PLC0415 - an import cycle
-
-        return default_effects()
-    return _proxy({})
 
 
 class Lifecycle:
@@ -122,44 +95,18 @@ class Lifecycle:
             registry = default_guards()
         else:
             registry = guards if isinstance(guards, GuardRegistry) else GuardRegistry(guards)
-        given_states = _items(states, "states")
-        given_transitions = _items(transitions, "transitions")
-        if isinstance(given_states, DefinitionProblem) or isinstance(
-            given_transitions, DefinitionProblem
-        ):
-            shape = [
-                p for p in (given_states, given_transitions) if isinstance(p, DefinitionProblem)
-            ]
-            raise InvalidDefinition(shape, source=name)
-        self._states = tuple(s if isinstance(s, State) else State(s) for s in given_states)
-        steps = tuple(_transition(t) for t in given_transitions)
-        effects = _effects_named(steps)
+        self._states, self._transitions = checked_definition(
+            states, transitions, initial, registry, name
+        )
         self.initial = initial
         self.name = name
         self._registry = registry
-        problems = find_problems(self._states, steps, initial, registry, effects)
-        if problems:
-            raise InvalidDefinition(problems, source=name)
-        # every step is a Transition now; an effect named is kept as the function it names
-        self._transitions = tuple(
-            attrs.evolve(t, effect=effects[t.effect]) if isinstance(t.effect, str) else t
-            for t in cast("tuple[Transition, ...]", steps)
-        )
-        self._table = self._compile()
+        self._table = compile_table(self._states, self._transitions, registry)
         self._events = tuple(dict.fromkeys(t.trigger for t in self._transitions))
         # (state, event) -> the verdict refusing it for want of a transition; filled on
         # first use (a reason costs tens of µs to build and mask, and available() asks
         # for most of them on every call), bounded by declared states x declared events
         self._refusals: dict[tuple[str, str], Verdict] = {}
-
-    def _compile(self) -> dict[str, dict[str, Step]]:
-        table: dict[str, dict[str, Step]] = {s.name: {} for s in self._states}
-        for t in self._transitions:
-            guards = tuple(resolve(g, self._registry) for g in t.conditions)
-            guards += tuple(resolve(not_(g), self._registry) for g in t.unless)
-            for src in t.source:
-                table[src][t.trigger] = Step(t, src, guards)
-        return table
 
     # -- introspection -------------------------------------------------------------
 
@@ -219,26 +166,7 @@ class Lifecycle:
 
     def _structural(self, state: str, event: str) -> Verdict:
         """The verdict for an event with no transition from ``state``."""
-        try:
-            return self._refusals[state, event]
-        except KeyError:
-            pass
-        row = self._table.get(state)
-        if row is None:
-            return Verdict(event, state, None, (UNDECLARED_STATE.reason(state=state),))
-        allowed = tuple(row)
-        if event not in self._events:
-            reason = UNKNOWN_EVENT.reason(event=event, known=self._events, allowed=allowed)
-            return Verdict(event, state, None, (reason,))
-        reason = NOT_ALLOWED_FROM_STATE.reason(
-            event=event,
-            state=state,
-            allowed=allowed or ("none",),
-            sources=self.sources_of(event),
-        )
-        # only declared (state, event) pairs are kept, so the cache cannot grow unbounded
-        verdict = self._refusals[state, event] = Verdict(event, state, None, (reason,))
-        return verdict
+        return structural_refusal(self._table, self._events, self._refusals, state, event)
 
     def check(self, terminal: Terminal, event: str, ctx: Context | None = None) -> Verdict:
         """Decide whether ``event`` may happen to ``terminal`` now, without doing it.
@@ -258,7 +186,7 @@ class Lifecycle:
             step = self._table[terminal.state][event]
         except KeyError:
             if ctx is not None and ctx.__class__ is not Context:
-                self._check_args(terminal, event, ctx)
+                check_args(terminal, event, ctx)
             return self._structural(terminal.state, event)
         except (AttributeError, TypeError) as exc:
             problem = bad_input(terminal, event, ctx)
@@ -272,15 +200,8 @@ class Lifecycle:
             return step.allowed
         if ctx is not None and ctx.__class__ is not Context:
             # a context that is not one makes every guard that reads it fail: say so
-            self._check_args(terminal, event, ctx)
+            check_args(terminal, event, ctx)
         return Verdict(event, terminal.state, step.dest, reasons)
-
-    @staticmethod
-    def _check_args(terminal: object, event: object, ctx: object) -> None:
-        """Raise :class:`InvalidInput` for whichever argument is not what it must be."""
-        problem = bad_input(terminal, event, ctx)
-        if problem is not None:
-            raise problem
 
     def available(self, terminal: Terminal, ctx: Context | None = None) -> dict[str, Verdict]:
         """Every event this lifecycle knows, each with its verdict from the current state.
@@ -292,7 +213,7 @@ class Lifecycle:
             InvalidInput: naming ``terminal`` or ``ctx`` when it is not a
                 :class:`Terminal` or a :class:`Context` (or ``None``).
         """
-        self._check_args(terminal, "", ctx)
+        check_args(terminal, "", ctx)
         if ctx is None:
             ctx = default_context()
         return {e: self.check(terminal, e, ctx) for e in self._events}
@@ -460,7 +381,7 @@ class Lifecycle:
         effects: Mapping[str, Effect] | None = None,
     ) -> Lifecycle:
         """Load a lifecycle from a YAML, JSON or TOML file (chosen by extension)."""
-        from posflow._loading import read_document  # noqa: PLC0415
+        from posflow._reading import read_document  # noqa: PLC0415
 
         doc = read_document(Path(path))
         return cls.from_dict(doc, guards=guards, effects=effects, source=str(path))

@@ -264,7 +264,7 @@ class Policy(_Validated):
         Raises:
             InvalidPolicy: for a file that cannot be read or parsed, or does not validate.
         """
-        from posflow._loading import read_document  # noqa: PLC0415 - shares the file reader
+        from posflow._reading import read_document  # noqa: PLC0415 - shares the file reader
 
         try:
             document = read_document(Path(path))

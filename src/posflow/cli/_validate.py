@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from posflow._lifecycle import Lifecycle
-from posflow._loading import read_document
+from posflow._reading import read_document
 from posflow.errors import InvalidDefinition, InvalidPolicy
 from posflow.policy import Policy
 
