@@ -164,10 +164,6 @@ class Lifecycle:
 
     # -- the engine ------------------------------------------------------------------
 
-    def _structural(self, state: str, event: str) -> Verdict:
-        """The verdict for an event with no transition from ``state``."""
-        return structural_refusal(self._table, self._events, self._refusals, state, event)
-
     def check(self, terminal: Terminal, event: str, ctx: Context | None = None) -> Verdict:
         """Decide whether ``event`` may happen to ``terminal`` now, without doing it.
 
@@ -187,7 +183,9 @@ class Lifecycle:
         except KeyError:
             if ctx is not None and ctx.__class__ is not Context:
                 check_args(terminal, event, ctx)
-            return self._structural(terminal.state, event)
+            return structural_refusal(
+                self._table, self._events, self._refusals, terminal.state, event
+            )
         except (AttributeError, TypeError) as exc:
             problem = bad_input(terminal, event, ctx)
             if problem is None:
@@ -247,7 +245,9 @@ class Lifecycle:
             try:
                 step = self._table[terminal.state][event]
             except KeyError:
-                found = self._structural(terminal.state, event).reasons
+                found = structural_refusal(
+                    self._table, self._events, self._refusals, terminal.state, event
+                ).reasons
                 return refused(terminal, event, found, ctx, idempotency_key)
             # the guards, as engine.decide runs them: this is most of what an event costs.
             # One or two are called here, unrolled, so that each call site sees one guard
