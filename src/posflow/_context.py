@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from posflow._mask import redact
+from posflow._terminal import mapping_copy
 from posflow.errors import InvalidInput
 from posflow.policy import Policy, default_policy
 from posflow.ports import Clock, FrozenClock, Ports, SystemClock
@@ -28,10 +29,8 @@ _SYSTEM_CLOCK = SystemClock()
 def _payload(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     if value is None:
         return _EMPTY
-    if value.__class__ is not dict and not isinstance(value, Mapping):
-        # dict() would take a list of pairs, and fail on anything else with a TypeError
-        raise InvalidInput(f"must be a mapping, got {type(value).__name__}", field="payload")
-    return MappingProxyType(dict(value)) if value else _EMPTY
+    fresh = mapping_copy(value, "payload")
+    return MappingProxyType(fresh) if fresh else _EMPTY
 
 
 def _refuse_clock(clock: object) -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "default_context",
     "refused",
     "resolve",
+    "sources_in",
     "structural_refusal",
 ]
 
@@ -145,9 +146,7 @@ def refused(
             outcome, and its guards' failures reported as the terminal's refusal.
     """
     if ctx.__class__ is not Context:  # a class compare, on refusals only
-        problem = bad_input(terminal, event, ctx)
-        if problem is not None:
-            raise problem
+        check_args(terminal, event, ctx)
     return decided(terminal, terminal, event, reasons, ctx, ctx.now(), idempotency_key, None)
 
 
@@ -191,6 +190,11 @@ def check_args(terminal: object, event: object, ctx: object) -> None:
         raise problem
 
 
+def sources_in(table: dict[str, dict[str, Step]], event: str) -> tuple[str, ...]:
+    """The states from which ``event`` has a transition in ``table``."""
+    return tuple(s for s, row in table.items() if event in row)
+
+
 def structural_refusal(
     table: dict[str, dict[str, Step]],
     events: tuple[str, ...],
@@ -219,7 +223,7 @@ def structural_refusal(
         event=event,
         state=state,
         allowed=allowed or ("none",),
-        sources=tuple(s for s, r in table.items() if event in r),
+        sources=sources_in(table, event),
     )
     verdict = refusals[state, event] = Verdict(event, state, None, (reason,))
     return verdict

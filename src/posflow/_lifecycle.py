@@ -18,6 +18,7 @@ from posflow._engine import (
     decide,
     default_context,
     refused,
+    sources_in,
     structural_refusal,
 )
 from posflow._history import HistoryRecord
@@ -146,7 +147,7 @@ class Lifecycle:
 
     def sources_of(self, event: str) -> tuple[str, ...]:
         """The states from which ``event`` has a transition."""
-        return tuple(s for s, row in self._table.items() if event in row)
+        return sources_in(self._table, event)
 
     def __repr__(self) -> str:
         return (

@@ -33,14 +33,20 @@ def data_dict(data: Mapping[str, Any]) -> dict[str, Any]:
     return dict(data)
 
 
+def mapping_copy(value: object, field: str) -> dict[str, Any]:
+    """A new dict with the items of ``value``; ``InvalidInput`` naming ``field`` unless a mapping.
+
+    Always a copy: a read-only view passed in may be of a dict its caller still
+    changes. (``dict()`` alone would take a list of pairs, and fail on anything
+    else with a ``TypeError``.)
+    """
+    if value.__class__ is not dict and not isinstance(value, Mapping):
+        raise InvalidInput(f"must be a mapping, got {type(value).__name__}", field=field)
+    return data_dict(value)
+
+
 def _freeze(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    # always a copy: a read-only view passed in may be of a dict its caller still changes
-    if data is None:
-        return _EMPTY
-    if data.__class__ is not dict and not isinstance(data, Mapping):
-        # dict() would take a list of pairs, and fail on anything else with a TypeError
-        raise InvalidInput(f"must be a mapping, got {type(data).__name__}", field="data")
-    return MappingProxyType(data_dict(data))
+    return _EMPTY if data is None else MappingProxyType(mapping_copy(data, "data"))
 
 
 def _version(version: int) -> int:

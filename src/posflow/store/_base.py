@@ -225,6 +225,11 @@ class Store(Protocol):
         """Release connections; the store is not used afterwards."""
 
 
+def is_seconds(value: object) -> bool:
+    """A number of seconds: an ``int`` or ``float``, 0 or more, finite (a bool is not one)."""
+    return type(value) in (int, float) and 0 <= value < float("inf")  # type: ignore[operator]
+
+
 def check_text(value: object, field: str, longest: int | None = None) -> str:
     """An id, event, actor or key as every store can keep it: non-empty text, no NUL.
 

@@ -27,7 +27,7 @@ from posflow.errors import (
     StoreUnavailable,
     TerminalNotFound,
 )
-from posflow.store._base import SCHEMA_VERSION, check_id
+from posflow.store._base import SCHEMA_VERSION, check_id, is_seconds
 from posflow.store._sqlconn import (
     _close_all,
     _close_quietly,
@@ -61,7 +61,7 @@ def _check_options(**options: Any) -> None:
             ok = type(value) is bool
             need = "True or False"
         elif name == "busy_timeout":
-            ok = type(value) in (int, float) and 0 <= value < float("inf")
+            ok = is_seconds(value)
             need = "a number of seconds, 0 or more"
         else:
             least = 1 if name == "pool_size" else 0

@@ -16,6 +16,7 @@ import attrs
 from posflow._outcome import Outcome
 from posflow._terminal import Terminal
 from posflow.errors import InvalidInput, PosflowError
+from posflow.store._base import is_seconds
 
 __all__ = [
     "Command",
@@ -74,7 +75,7 @@ class RetryPolicy:
                                field="attempts")  # fmt: skip
         for name in ("base_delay", "max_delay"):
             value = getattr(self, name)
-            if type(value) not in (int, float) or not 0 <= value < float("inf"):
+            if not is_seconds(value):
                 raise InvalidInput(f"must be a number of seconds, 0 or more, got {value!r}",
                                    field=name)  # fmt: skip
         if not callable(self.sleep):
