@@ -63,6 +63,57 @@ class TestContext:
         with pytest.raises(attrs.exceptions.FrozenInstanceError):
             Context().actor = "x"  # type: ignore[misc]
 
+    def test_none_gives_each_context_ports_of_its_own_and_the_default_policy(self) -> None:
+        a, b = Context(ports=None, policy=None), Context()
+        assert isinstance(a.ports, Ports)
+        assert a.ports is not b.ports
+        assert a.ports.inventory is not b.ports.inventory  # nothing shared between contexts
+        assert a.policy == posflow.policy.default_policy()
+
+    @pytest.mark.parametrize("ports", [object(), {"inventory": None}, "ports", 5])
+    def test_ports_that_are_not_ports_are_invalid_input_naming_them(self, ports: Any) -> None:
+        with pytest.raises(InvalidInput) as caught:
+            Context(ports=ports)
+        assert caught.value.field == "ports"
+
+    def test_the_fields_given_are_kept_as_given(self) -> None:
+        ports, policy, clock = Ports(), posflow.policy.default_policy(), FrozenClock(NOON)
+        ctx = Context({"amount": 5}, "op-1", clock, ports, policy, NOON)
+        assert (dict(ctx.payload), ctx.actor, ctx.at) == ({"amount": 5}, "op-1", NOON)
+        assert (ctx.clock, ctx.ports, ctx.policy) == (clock, ports, policy)
+        assert type(ctx) is Context
+
+    def test_evolve_makes_a_checked_context(self) -> None:
+        ctx = attrs.evolve(Context({"a": 1}), at=dt.datetime(2026, 6, 1, 12))
+        assert (ctx.at, dict(ctx.payload)) == (NOON, {"a": 1})
+        with pytest.raises(InvalidInput):
+            attrs.evolve(Context(), clock=object())
+
+    def test_a_subclass_is_built_and_checked_as_a_context_is(self) -> None:
+        class Traced(Context):
+            pass
+
+        ctx = Traced({"a": 1}, "op", at=dt.datetime(2026, 6, 1, 12))
+        assert type(ctx) is Traced
+        assert ctx.at == NOON
+        assert ctx.actor == "op"
+        assert ctx == Traced({"a": 1}, "op", ports=ctx.ports, policy=ctx.policy, at=NOON)
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            ctx.actor = "x"  # type: ignore[misc]
+        with pytest.raises(InvalidInput):
+            Traced(ports=object())  # type: ignore[arg-type]
+
+    def test_an_attrs_subclass_runs_the_same_checks_in_its_own_init(self) -> None:
+        @attrs.frozen(init=True)
+        class Dated(Context):
+            pass
+
+        ctx = Dated(at=dt.datetime(2026, 6, 1, 12))
+        assert ctx.at == NOON
+        assert ctx.now() == NOON
+        with pytest.raises(InvalidInput):
+            Dated(clock=object())  # type: ignore[arg-type]
+
     def test_a_payload_of_none_is_an_empty_payload(self) -> None:
         assert Context(None).payload == {}
 

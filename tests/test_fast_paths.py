@@ -21,7 +21,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import posflow
-from posflow import Context, HistoryRecord, Lifecycle, State, Terminal, Transition
+from posflow import (
+    Context,
+    HistoryRecord,
+    Lifecycle,
+    State,
+    SystemClock,
+    Terminal,
+    Transition,
+)
 from posflow._history import build_record
 from strategies import GUARD_NAMES, OUTCOMES, POOL, sensitive_items
 
@@ -141,6 +149,34 @@ class TestTheTimeOfAnOutcome:
                 return AT
 
         assert _walk().fire(Terminal("T", "a"), "go", Noon()).at == AT
+
+    def test_a_subclassed_system_clock_is_asked_for_the_time(self) -> None:
+        class Stuck(SystemClock):
+            def now(self) -> dt.datetime:
+                return AT
+
+        assert _walk().fire(Terminal("T", "a"), "go", Context(clock=Stuck())).at == AT
+
+    def test_a_fixed_time_wins_however_the_context_was_made(self) -> None:
+        fixed = Context(at=AT)
+        lc = _walk()
+        for ctx in (
+            fixed,
+            fixed.with_payload(k=1),
+            attrs.evolve(Context(), at=AT),
+            copy.copy(Context(at=AT)),
+        ):
+            assert lc.fire(Terminal("T", "a"), "go", ctx).at == AT
+
+    def test_a_context_made_again_without_a_fixed_time_reads_the_system_clock(self) -> None:
+        before = dt.datetime.now(dt.UTC)
+        for ctx in (
+            attrs.evolve(Context(at=AT), at=None),
+            copy.copy(Context()),
+            Context(clock=SystemClock()),
+        ):
+            outcome = _walk().fire(Terminal("T", "a"), "go", ctx)
+            assert before <= outcome.at <= dt.datetime.now(dt.UTC)
 
 
 class TestTheRecordOfAnOutcome:

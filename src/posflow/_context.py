@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -61,8 +61,33 @@ def _policy(value: Any) -> Policy:
     )
 
 
-@attrs.frozen(slots=True)
-class Context:
+class _ContextSlots:
+    """The storage of a :class:`Context`, without attrs' frozen ``__setattr__``.
+
+    As for terminals (see ``posflow._terminal._TerminalSlots``): ``Context(...)``
+    fills a bare ``_ContextSlots`` with plain attribute stores and then gives it
+    the ``Context`` class, which shares this layout. attrs' frozen ``__init__``
+    would set each field through a bound ``object.__setattr__``, which cost about
+    twice as much as everything else a context's construction does.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_system_time",
+        "actor",
+        "at",
+        "clock",
+        "payload",
+        "policy",
+        "ports",
+    )
+
+
+_new_slots = _ContextSlots
+
+
+@attrs.frozen(slots=True, init=False)
+class Context(_ContextSlots):
     """Everything a decision may look at besides the terminal itself.
 
     A context is cheap to build; make one per event (the payload differs) or
@@ -73,35 +98,91 @@ class Context:
             and in history.
         actor: who asked for the event: a user, an operator, a system.
         clock: where "now" comes from; a frozen clock makes tests deterministic.
-        ports: the outside systems guards may consult.
+        ports: the outside systems guards may consult; ``None`` (the default) gives
+            each context empty in-memory ports of its own.
         policy: the acquirer's rules as data (limits, cooling-off, ...); a mapping is
-            validated into a :class:`~posflow.Policy` (``InvalidPolicy`` if it is not one).
+            validated into a :class:`~posflow.Policy` (``InvalidPolicy`` if it is not one);
+            ``None`` (the default) is :func:`~posflow.policy.default_policy`.
         at: a fixed time for the event; when ``None`` the clock is asked. A naive
             datetime is taken as UTC, as :class:`~posflow.FrozenClock` takes one, so
             that it compares with the clocks' times (which are UTC).
 
+    A subclass (one that overrides :meth:`now`, say) takes the same arguments.
+
     Raises:
         InvalidInput: naming ``payload`` (not a mapping), ``clock`` (nothing with a
-            ``now()``) or ``at`` (not a datetime), when it is built rather than when a
-            guard first reads it.
+            ``now()``), ``ports`` (not a :class:`~posflow.Ports`), ``policy`` or ``at``
+            (not a datetime), when it is built rather than when a guard first reads it.
     """
 
+    # the fields, for comparison, repr and attrs.evolve; __new__ sets them (and is the
+    # constructor's signature), with the converters and checks an attrs subclass's own
+    # __init__ would run too
     payload: Mapping[str, Any] = attrs.field(default=_EMPTY, converter=_payload, repr=_payload_repr)
     actor: str = "system"
     clock: Clock = _SYSTEM_CLOCK
     ports: Ports = attrs.field(factory=Ports)
     policy: Policy = attrs.field(factory=default_policy, converter=_policy, repr=False)
     at: dt.datetime | None = None
+    # whether now() is the system clock's reading: no fixed time, the system clock,
+    # exactly this class. Lifecycle.fire then reads time.time_ns() itself.
+    _system_time: bool = attrs.field(init=False, default=False, eq=False, repr=False)
+
+    def __new__(
+        cls,
+        payload: Mapping[str, Any] | None = None,
+        actor: str = "system",
+        clock: Clock = _SYSTEM_CLOCK,
+        ports: Ports | None = None,
+        policy: Policy | Mapping[str, Any] | None = None,
+        at: dt.datetime | None = None,
+    ) -> Context:
+        # each check is a class compare on the common path: contexts are built per
+        # event in bulk work, and say what is wrong only when one fails
+        payload = _EMPTY if payload is None or payload is _EMPTY else _payload(payload)
+        if clock.__class__ is not SystemClock and clock.__class__ is not FrozenClock:
+            _refuse_clock(clock)
+        if ports is None:
+            ports = Ports()
+        elif ports.__class__ is not Ports and not isinstance(ports, Ports):
+            raise InvalidInput(
+                f"must be posflow Ports (or None), got {type(ports).__name__}", field="ports"
+            )
+        if policy is None:
+            policy = default_policy()
+        elif policy.__class__ is not Policy:
+            policy = _policy(policy)
+        if at is not None and (at.__class__ is not dt.datetime or at.tzinfo is None):
+            at = aware(at, "at")  # naive: UTC, as FrozenClock
+        if cls is Context:
+            new: Any = _new_slots()
+            new.payload = payload
+            new.actor = actor
+            new.clock = clock
+            new.ports = ports
+            new.policy = policy
+            new.at = at
+            new._system_time = at is None and clock.__class__ is SystemClock
+            new.__class__ = Context
+            return cast(Context, new)
+        # a subclass may override now(), and has a layout of its own
+        made = object.__new__(cls)
+        for name, value in (
+            ("payload", payload), ("actor", actor), ("clock", clock), ("ports", ports),
+            ("policy", policy), ("at", at), ("_system_time", False),
+        ):  # fmt: skip
+            object.__setattr__(made, name, value)
+        return made
 
     def __attrs_post_init__(self) -> None:
-        # one call for both checks (a converter each would be two), each a class
-        # compare on the common path: contexts are built per event in bulk work
+        """The checks for an attrs subclass's own ``__init__`` (``Context`` itself has none)."""
         clock = self.clock
         if clock.__class__ is not SystemClock and clock.__class__ is not FrozenClock:
             _refuse_clock(clock)
         at = self.at
         if at is not None and (at.__class__ is not dt.datetime or at.tzinfo is None):
-            object.__setattr__(self, "at", aware(at, "at"))  # naive: UTC, as FrozenClock
+            object.__setattr__(self, "at", aware(at, "at"))
+        object.__setattr__(self, "_system_time", False)
 
     def now(self) -> dt.datetime:
         """The time of this event: ``at`` when given, else the clock's now."""

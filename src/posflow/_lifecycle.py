@@ -29,7 +29,6 @@ from posflow._terminal import Terminal, _TerminalSlots
 from posflow.errors import InvalidInput
 from posflow.guards import Guard, GuardRegistry, guard_name
 from posflow.guards._framework import reasons_for_exception
-from posflow.ports import SystemClock
 
 if TYPE_CHECKING:
     from transitions import Machine
@@ -222,7 +221,6 @@ class Lifecycle:
         terminal: Terminal,
         event: str,
         ctx: Context | None = None,
-        *,
         idempotency_key: str | None = None,
     ) -> Outcome:
         """Apply ``event`` to ``terminal`` if every guard allows it.
@@ -316,7 +314,7 @@ class Lifecycle:
             out.idempotency_key = idempotency_key
             out._changes = changes
             out._record = None
-            if ctx.at is None and type(ctx) is Context and type(ctx.clock) is SystemClock:
+            if ctx._system_time:
                 # the system clock as integer nanoseconds; Outcome.at makes the datetime
                 # SystemClock.now() would have given, only when it is read
                 out._at = _time_ns()

@@ -170,16 +170,20 @@ class Ports:
     extra: Mapping[str, Any] = attrs.field(default=_NO_EXTRA, converter=_extra)
 
     def __attrs_post_init__(self) -> None:
+        # the common case, posflow's in-memory ports, as set lookups: a Context made
+        # without ports makes a Ports, so this runs once per such event
+        trusted = _TRUSTED
         if (
-            _trusted(self.documents)
-            and _trusted(self.inventory)
-            and _trusted(self.risk)
-            and _trusted(self.accounts)
-            and _trusted(self.host)
-            and _trusted(self.operators)
-            and _trusted(self.merchants)
+            type(self.documents) in trusted
+            and type(self.inventory) in trusted
+            and type(self.risk) in trusted
+            and type(self.accounts) in trusted
+            and type(self.host) in trusted
+            and type(self.operators) in trusted
+            and type(self.merchants) in trusted
         ):
             return
+        # shield() leaves a trusted port (a marked class, say) as it is
         for name in PORT_NAMES:
             object.__setattr__(self, name, shield(name, getattr(self, name)))
 
