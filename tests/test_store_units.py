@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import pickle
+import sqlite3
 import threading
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import posflow
 from posflow import Context, Lifecycle, State, Transition
@@ -222,6 +226,84 @@ class TestRecordRows:
         if plain:
             decoded = _json.decode_json("T1", "payload", _json.encode_audit(mapping))
             assert decoded == mapping
+
+
+_plain_leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**80), 2**80)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
+_plain_values = st.recursive(
+    _plain_leaves,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+_plain_mappings = st.dictionaries(st.text(max_size=8), _plain_values, max_size=5)
+
+
+class TestPlainEncoding:
+    """Plain values are written by pydantic-core's encoder: the same text from every path."""
+
+    @given(_plain_mappings)
+    def test_plain_values_read_back_equal_and_every_path_writes_one_text(
+        self, value: dict[str, Any]
+    ) -> None:
+        text = _json.encode_plain(value)
+        assert _json.decode_json("T1", "data", text) == value
+        assert _json.encode_data("T1", value) == text
+        assert _json.encode_audit(value) == (text if value else "{}")
+
+    def test_non_ascii_text_is_written_as_utf8_and_control_characters_escaped(self) -> None:
+        assert _json.encode_plain({"café": "\x00\u4e2d"}) == '{"café":"\\u0000中"}'
+
+    @pytest.mark.parametrize("number", [float("nan"), float("inf"), -float("inf")])
+    def test_a_number_json_has_no_word_for_is_not_plain_and_is_refused(self, number: float) -> None:
+        for value in ({"x": number}, {"x": [1, {"y": number}]}):
+            assert not plain_json(value)
+            with pytest.raises(InvalidInput):
+                _json.encode_data("T1", value)
+            with pytest.raises(InvalidInput):
+                _records.changes_json(value)
+
+    def test_a_lone_surrogate_is_left_to_the_json_module(self) -> None:
+        value = {"s": "\ud800"}
+        assert plain_json(value)
+        assert _json.encode_plain(value) == '{"s":"\\ud800"}'
+        assert _json.decode_json("T1", "data", _json.encode_plain(value)) == value
+
+    def test_nesting_deeper_than_pydantic_core_goes_is_left_to_the_json_module(self) -> None:
+        deep: dict[str, Any] = {}
+        inner = deep
+        for _ in range(400):
+            inner["a"] = {}
+            inner = inner["a"]
+        text = _json.encode_plain(deep)
+        assert text == '{"a":' * 400 + "{}" + "}" * 400
+
+    @pytest.mark.parametrize("word", ["NaN", "Infinity", "-Infinity"])
+    def test_stored_text_with_a_number_json_has_no_word_for_is_corrupt(self, word: str) -> None:
+        with pytest.raises(CorruptRecord):
+            _json.decode_data("T1", f'{{"x": {word}}}')
+        assert dict(_json.decode_data("T1", f'{{"x": "{word}"}}')) == {"x": word}
+
+    def test_a_batch_writes_plain_data_and_changes_as_a_single_fire_does(
+        self, tmp_path: Any
+    ) -> None:
+        changes = {"batch": {"count": 1, "note": "café ☕"}, "ok": True, "rate": 0.25}
+        svc = _sales(tmp_path, changes)
+        svc.fire("T1", "go")
+        svc.fire_many([Command("T2", "go")])
+        expected = _json.encode_plain(changes)
+        with contextlib.closing(sqlite3.connect(tmp_path / "s.db")) as conn:
+            data = conn.execute("SELECT data FROM posflow_terminals ORDER BY id").fetchall()
+            logged = conn.execute("SELECT changes FROM posflow_history ORDER BY terminal_id")
+            assert [r[0] for r in data] == [expected, expected]
+            assert [r[0] for r in logged.fetchall()] == [expected, expected]
+        assert svc.get("T1").data == svc.get("T2").data == changes
 
 
 def _sales(tmp_path: Any, changes: dict[str, Any]) -> TerminalService:

@@ -71,7 +71,7 @@ def _words(key: str) -> str:
 
 
 _SCALARS = frozenset({str, int, float, bool, bytes})
-_PLAIN = frozenset({str, int, float, bool, type(None)})
+_PLAIN = frozenset({str, int, bool, type(None)})  # float: plain only when finite
 
 _KNOWN_HARMLESS = frozenset(
     {
@@ -194,8 +194,9 @@ def plain_json(mapping: Mapping[str, Any], *, sensitive: bool = False) -> bool:
     """Tell whether ``mapping`` reads back equal from its JSON text.
 
     That is ``str`` keys at every depth and values that are exactly ``str``,
-    ``int``, ``float``, ``bool``, ``None``, or ``dict`` and ``list`` of those
-    (not tuples, not subclasses): what JSON decoding gives back. With
+    ``int``, ``float`` (finite: JSON has no NaN or infinity, and NaN equals
+    nothing), ``bool``, ``None``, or ``dict`` and ``list`` of those (not tuples,
+    not subclasses): what JSON decoding gives back. With
     ``sensitive``, a sensitive key at any depth also makes it ``False``.
     """
     return _plain_json(mapping, sensitive)
@@ -217,6 +218,9 @@ def _plain_json(mapping: Mapping[str, Any], sensitive: bool) -> bool:
         if c is dict:
             if not _plain_json(v, sensitive):
                 return False
+        elif c is float:
+            if v - v != 0.0:  # NaN or infinity
+                return False
         elif c is not list or not _plain_list(v, sensitive):
             return False
     return True
@@ -230,6 +234,9 @@ def _plain_list(items: list[Any], sensitive: bool) -> bool:
             continue
         if c is dict:
             if not _plain_json(v, sensitive):
+                return False
+        elif c is float:
+            if v - v != 0.0:  # NaN or infinity
                 return False
         elif c is not list or not _plain_list(v, sensitive):
             return False

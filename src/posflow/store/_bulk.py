@@ -197,6 +197,8 @@ class _BulkFires(_ServiceBase):
             masks = masked_payload(shared)
             encode_record = tx.encode_record
             encode_data = tx.encode_data
+            # a store's encoder for data known to be plain JSON, when it has one
+            encode_plain_data = getattr(tx, "encode_plain_data", encode_data)
             record_row = getattr(tx, "record_row", None)  # a store's fast path, when it has one
             # per terminal, the write it builds up: current terminal, data, rows and
             # plain (its data reads back exactly as it is; a SQL store's loads are)
@@ -271,9 +273,11 @@ class _BulkFires(_ServiceBase):
                     if after.data is before.data:
                         data = w.data
                         plain = w.plain
+                    elif plain and w.plain:  # plain changes merged into plain data
+                        data = encode_plain_data(after)
                     else:
                         data = encode_data(after)
-                        plain = plain and w.plain
+                        plain = False
                 except Exception as exc:
                     if (
                         unlooked is not None

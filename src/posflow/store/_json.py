@@ -1,10 +1,12 @@
 """The JSON codec of the SQL store: terminal data, history payloads, changes and reasons.
 
-Compact ASCII JSON, written with the C encoder reused across calls and read with
-the C scanner, so that a batch spends its time in the database rather than here.
-Only JSON values are accepted in terminal data (so it reads back equal); history
-payloads and changes are encoded leniently (dates as ISO text, other objects as
-their text).
+Compact JSON, written with the C encoder reused across calls and read with the C
+scanner, so that a batch spends its time in the database rather than here.
+Values already known to be plain JSON (see :func:`~posflow._mask.plain_json`)
+are written by pydantic-core's encoder, which is faster still (see
+:func:`encode_plain`). Only JSON values are accepted in terminal data (so it
+reads back equal); history payloads and changes are encoded leniently (dates as
+ISO text, other objects as their text).
 """
 
 from __future__ import annotations
@@ -16,7 +18,11 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
+from pydantic_core import PydanticSerializationError
+from pydantic_core import to_json as _to_json
+
 from posflow._catalogue import default_catalogue
+from posflow._mask import plain_json
 from posflow._reasons import Category, Reason
 from posflow._terminal import data_dict
 from posflow.errors import CorruptRecord, InvalidInput
@@ -56,7 +62,36 @@ def _encoder(default: Callable[[Any], Any]) -> Callable[[Any], str]:
 
 _encode_strict = _encoder(_refuse)
 _encode_lenient = _encoder(_lenient)
-_scan: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # C
+
+
+def encode_plain(value: dict[str, Any]) -> str:
+    """``value``, known to be plain JSON, as compact JSON text; as ``_encode_strict`` would.
+
+    pydantic-core's encoder writes the small mappings a fire stores two to three
+    times as fast as the json module's C encoder. It is used only for plain
+    values (exactly ``dict``, ``list``, ``str``, ``int``, finite ``float``,
+    ``bool``, ``None``, with ``str`` keys; see :func:`~posflow._mask.plain_json`):
+    it would write a datetime, a set or a UUID as text where this store refuses
+    them, and NaN or infinity as bare words where JSON has none. A nesting deeper
+    than it goes, or a lone surrogate, is left to ``_encode_strict``, which
+    writes or refuses it as it always has. Non-ASCII text is written as UTF-8
+    rather than as escapes; both read back equal.
+    """
+    try:
+        return _to_json(value).decode()
+    except PydanticSerializationError:  # too deep, a lone surrogate: the json module decides
+        return _encode_strict(value)
+
+
+def _no_constant(word: str) -> Any:
+    raise ValueError(f"{word} is not a JSON number")
+
+
+# NaN and infinity are refused as posflow never writes them (JSON has neither): stored
+# data therefore holds only finite numbers, as plain_json requires of plain data
+_scan: Any = json.scanner.make_scanner(  # C
+    json.JSONDecoder(parse_constant=_no_constant)  # type: ignore[arg-type]
+)
 
 
 def _decode(text: str) -> Any:
@@ -94,8 +129,11 @@ def check_keys(terminal_id: str, value: Any, where: str = "data") -> None:
 
 def encode_data(terminal_id: str, data: Mapping[str, Any]) -> str:
     """Terminal data as JSON text; only JSON values are accepted, so it reads back equal."""
+    value = data if type(data) is dict else data_dict(data)
     try:
-        return _encode_strict(data if type(data) is dict else data_dict(data))
+        if plain_json(value):
+            return encode_plain(value)
+        return _encode_strict(value)
     except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidInput(
             f"terminal {terminal_id!r}: data must hold only JSON values "
@@ -111,6 +149,8 @@ def encode_audit(value: Any) -> str:
     if type(value) is not dict:
         value = data_dict(value)  # payloads are read-only views too
     try:
+        if plain_json(value):
+            return encode_plain(value)
         return _encode_strict(value)
     except (TypeError, ValueError, RecursionError):
         pass

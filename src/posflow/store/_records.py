@@ -14,7 +14,7 @@ from typing import Any
 from posflow._history import HistoryRecord, filled_record
 from posflow._mask import redact, unmasked_plain_json
 from posflow._outcome import Outcome
-from posflow.store._json import _encode_strict, encode_audit
+from posflow.store._json import encode_audit, encode_plain
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -36,7 +36,7 @@ def changes_json(changes: Mapping[str, Any]) -> tuple[str, Mapping[str, Any] | N
     """
     if changes.__class__ is dict and unmasked_plain_json(changes):
         try:
-            return _encode_strict(changes), None
+            return encode_plain(changes), None
         except (ValueError, RecursionError):  # NaN, infinity: refused below as always
             pass
     masked = MappingProxyType(redact(changes))

@@ -19,12 +19,12 @@ from posflow._reasons import Reason
 from posflow._terminal import Terminal, terminal_of
 from posflow.errors import CorruptRecord
 from posflow.store._json import (
-    _encode_strict,
     check_keys,
     decode_data,
     decode_json,
     encode_audit,
     encode_data,
+    encode_plain,
     encode_reasons,
 )
 from posflow.store._records import _EMPTY, changes_json, masked_payload
@@ -132,9 +132,13 @@ class _RowEncoding:
     _s: SQLStore
 
     def encode_data(self, terminal: Terminal) -> object:
-        """The terminal's data as JSON text."""
+        """The terminal's data as JSON text (see :func:`~posflow.store._json.encode_data`)."""
+        return encode_data(terminal.id, terminal.data.copy())  # type: ignore[attr-defined]
+
+    def encode_plain_data(self, terminal: Terminal) -> object:
+        """``encode_data(terminal)`` for data known to be plain JSON (see ``Write.plain``)."""
         try:
-            return _encode_strict(terminal.data.copy())  # type: ignore[attr-defined]  # data_dict
+            return encode_plain(terminal.data.copy())  # type: ignore[attr-defined]  # data_dict
         except (TypeError, ValueError, RecursionError):
             return encode_data(terminal.id, terminal.data)  # raises InvalidInput
 
@@ -187,7 +191,7 @@ class _RowEncoding:
         elif raw.__class__ is dict and unmasked_plain_json(raw):
             # changes_json's common case, inlined: plain changes encoded as they are
             try:
-                changes_text = _encode_strict(raw)
+                changes_text = encode_plain(raw)
             except (ValueError, RecursionError):  # NaN, infinity: refused there as always
                 changes_text, masked = changes_json(raw)
         else:
