@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from posflow._history import HistoryRecord, filled_record
-from posflow._mask import plain_json, unmasked_plain_json
+from posflow._mask import _plain_json, plain_json
 from posflow._outcome import Outcome
 from posflow._reasons import Reason
 from posflow._terminal import Terminal, terminal_of
@@ -188,7 +188,7 @@ class _RowEncoding:
         masked: Mapping[str, Any] | None = None
         if not raw:
             changes_text = "{}"
-        elif raw.__class__ is dict and unmasked_plain_json(raw):
+        elif raw.__class__ is dict and _plain_json(raw, True):  # unmasked_plain_json
             # changes_json's common case, inlined: plain changes encoded as they are
             try:
                 changes_text = encode_plain(raw)
