@@ -253,7 +253,8 @@ class _BulkFires(_ServiceBase):
                         c_ctx = self._context_for(command, ctx)
                         payload = masks if c_ctx.payload is shared else None
                     before = w.terminal
-                    out = fire(before, event, c_ctx, key)  # idempotency_key, by position
+                    # by keyword: a wrapped or subclassed lifecycle may take the key only so
+                    out = fire(before, event, c_ctx, idempotency_key=key)
                     if out.reasons and not record_refusals:
                         if unlooked is not None and (
                             prior := tx.find_keys([unlooked]).get(unlooked)

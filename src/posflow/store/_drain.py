@@ -115,7 +115,7 @@ class _Drains(_ServiceBase):
                     continue
                 before = loaded.terminal
                 key = prefix + before.id
-                out = fire(before, event, ctx, key)
+                out = fire(before, event, ctx, idempotency_key=key)
                 row = _row(tx, out, loaded.seq, masks)
                 after = out.terminal
                 data = None if after.data is before.data else tx.encode_data(after)

@@ -153,7 +153,7 @@ class TerminalService(_BulkFires, _Drains, _Verifies):
             if prior is not None:
                 return _duplicate(loaded, prior, ctx)
             before = loaded.terminal
-            out = self._lifecycle.fire(before, event, ctx, key)
+            out = self._lifecycle.fire(before, event, ctx, idempotency_key=key)
             reasons = out.reasons
             if reasons and not self._record_refusals:
                 return out
