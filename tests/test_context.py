@@ -111,6 +111,8 @@ class TestContext:
         ctx = Dated(at=dt.datetime(2026, 6, 1, 12))
         assert ctx.at == NOON
         assert ctx.now() == NOON
+        assert Dated(None).payload == {}
+        assert not ctx._system_time
         with pytest.raises(InvalidInput):
             Dated(clock=object())  # type: ignore[arg-type]
 

@@ -262,12 +262,25 @@ class TestPlainEncoding:
 
     @pytest.mark.parametrize("number", [float("nan"), float("inf"), -float("inf")])
     def test_a_number_json_has_no_word_for_is_not_plain_and_is_refused(self, number: float) -> None:
-        for value in ({"x": number}, {"x": [1, {"y": number}]}):
+        for value in ({"x": number}, {"x": [1, {"y": number}]}, {"x": [number]}):
             assert not plain_json(value)
             with pytest.raises(InvalidInput):
                 _json.encode_data("T1", value)
             with pytest.raises(InvalidInput):
                 _records.changes_json(value)
+
+    def test_when_the_fast_encoder_fails_the_json_module_decides(
+        self, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def failing(value: Any) -> str:
+            raise RecursionError("deeper than this interpreter goes")
+
+        changes = {"batch": {"count": 1}}
+        svc = _sales(tmp_path, changes)
+        monkeypatch.setattr("posflow.store._sqlrows.encode_plain", failing)
+        svc.fire_many([Command("T1", "go")])
+        assert svc.get("T1").data == changes
+        assert svc.history("T1")[0].changes == changes
 
     def test_a_lone_surrogate_is_left_to_the_json_module(self) -> None:
         value = {"s": "\ud800"}

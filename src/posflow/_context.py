@@ -175,10 +175,11 @@ class Context(_ContextSlots):
         return made
 
     def __attrs_post_init__(self) -> None:
-        """The checks for an attrs subclass's own ``__init__`` (``Context`` itself has none)."""
-        clock = self.clock
-        if clock.__class__ is not SystemClock and clock.__class__ is not FrozenClock:
-            _refuse_clock(clock)
+        """What an attrs subclass's own ``__init__`` must redo (``Context`` itself has none).
+
+        Its ``__init__`` runs after ``__new__`` has checked the same arguments, but
+        stores them again as given: a naive ``at`` is made aware once more.
+        """
         at = self.at
         if at is not None and (at.__class__ is not dt.datetime or at.tzinfo is None):
             object.__setattr__(self, "at", aware(at, "at"))
