@@ -116,6 +116,49 @@ class TestContext:
         with pytest.raises(InvalidInput):
             Dated(clock=object())  # type: ignore[arg-type]
 
+    def test_an_attrs_subclass_may_have_fields_of_its_own(self) -> None:
+        # Python passes a subclass's arguments to __new__ too: Context.__new__ must
+        # not refuse the fields it does not know (as attrs' __init__ never did)
+        @attrs.frozen
+        class Tagged(Context):
+            tag: str = "none"
+
+        ctx = Tagged({"a": 1}, "op", tag="t-1", at=dt.datetime(2026, 6, 1, 12))
+        assert (ctx.tag, ctx.actor, dict(ctx.payload), ctx.at) == ("t-1", "op", {"a": 1}, NOON)
+        assert ctx._system_time is False
+        again = attrs.evolve(ctx, tag="t-2")
+        assert type(again) is Tagged
+        assert (again.tag, again.actor, again.at) == ("t-2", "op", NOON)
+        assert Tagged(tag="x") != Tagged(tag="y")
+        with pytest.raises(InvalidInput):
+            Tagged(tag="x", clock=object())  # type: ignore[arg-type]
+
+    def test_an_attrs_subclass_takes_none_and_refuses_other_ports_as_context_does(self) -> None:
+        @attrs.frozen
+        class Tagged(Context):
+            tag: str = "none"
+
+        ctx = Tagged(ports=None, policy=None)
+        assert isinstance(ctx.ports, Ports)
+        assert ctx.policy == posflow.policy.default_policy()
+        with pytest.raises(InvalidInput) as caught:
+            Tagged(ports=object())  # type: ignore[arg-type]
+        assert caught.value.field == "ports"
+
+    def test_a_subclass_with_a_new_of_its_own_is_built_and_checked(self) -> None:
+        class Counted(Context):
+            made = 0
+
+            def __new__(cls, *args: Any, **kwargs: Any) -> Counted:
+                cls.made += 1
+                return super().__new__(cls, *args, **kwargs)
+
+        ctx = Counted({"a": 1}, at=dt.datetime(2026, 6, 1, 12))
+        assert (type(ctx), dict(ctx.payload), ctx.at, Counted.made) == (Counted, {"a": 1}, NOON, 1)
+        assert ctx._system_time is False
+        with pytest.raises(InvalidInput):
+            Counted(clock=object())  # type: ignore[arg-type]
+
     def test_a_payload_of_none_is_an_empty_payload(self) -> None:
         assert Context(None).payload == {}
 

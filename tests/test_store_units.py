@@ -257,8 +257,13 @@ class TestPlainEncoding:
         assert _json.encode_data("T1", value) == text
         assert _json.encode_audit(value) == (text if value else "{}")
 
-    def test_non_ascii_text_is_written_as_utf8_and_control_characters_escaped(self) -> None:
-        assert _json.encode_plain({"café": "\x00\u4e2d"}) == '{"café":"\\u0000中"}'
+    def test_non_ascii_text_is_written_as_escapes_and_control_characters_escaped(self) -> None:
+        # ASCII, as the json module always wrote: a PostgreSQL connection in LATIN1
+        # (say) cannot send every character (see TestNonUtf8Postgres)
+        text = _json.encode_plain({"café": "\x00\u4e2d"})
+        assert text == '{"caf\\u00e9":"\\u0000\\u4e2d"}'
+        assert text == _json._encode_strict({"café": "\x00\u4e2d"})
+        assert _json.decode_json("T1", "data", text) == {"café": "\x00\u4e2d"}
 
     @pytest.mark.parametrize("number", [float("nan"), float("inf"), -float("inf")])
     def test_a_number_json_has_no_word_for_is_not_plain_and_is_refused(self, number: float) -> None:
@@ -317,6 +322,39 @@ class TestPlainEncoding:
             assert [r[0] for r in data] == [expected, expected]
             assert [r[0] for r in logged.fetchall()] == [expected, expected]
         assert svc.get("T1").data == svc.get("T2").data == changes
+
+
+@pytest.mark.postgres
+class TestNonUtf8Postgres:
+    """A PostgreSQL connection in another encoding than UTF-8 stores any text in JSON."""
+
+    def test_data_changes_and_payloads_in_text_latin1_cannot_hold_are_stored(
+        self, postgres_url: str, pg_schema: str
+    ) -> None:
+        # psycopg encodes what it sends in the connection's encoding: JSON text that
+        # is not ASCII failed to encode ("€" is not LATIN1) with a UnicodeEncodeError
+        import sqlalchemy
+
+        changes = {"note": "Kiosk €", "city": "Köln"}
+        engine = sqlalchemy.create_engine(
+            postgres_url, connect_args={"options": "-c client_encoding=LATIN1"}
+        )
+        store = SQLStore(engine, schema=pg_schema)
+        try:
+            store.drop_schema()
+            store.create_schema()
+            svc = TerminalService(_changing(changes), store)
+            svc.create("T1", {"merchant": "Café 中"})
+            svc.create_many([("T2", {"merchant": "€"}), ("T3", None)])
+            svc.fire("T1", "go", Context({"memo": "5 €"}))
+            svc.fire_many([Command("T2", "go"), Command("T3", "go")], Context({"memo": "中"}))
+            assert dict(svc.get("T1").data) == {"merchant": "Café 中", **changes}
+            assert dict(svc.get("T2").data) == {"merchant": "€", **changes}
+            assert [dict(r.payload) for r in svc.history("T3")] == [{"memo": "中"}]
+            assert [dict(r.changes) for r in svc.history("T1")] == [changes]
+        finally:
+            store.close()
+            engine.dispose()
 
 
 def _sales(tmp_path: Any, changes: dict[str, Any]) -> TerminalService:

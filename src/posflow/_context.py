@@ -50,10 +50,18 @@ def _payload_repr(value: Mapping[str, Any]) -> str:
     return repr(redact(value))
 
 
+def _refuse_ports(ports: object) -> None:
+    raise InvalidInput(
+        f"must be posflow Ports (or None), got {type(ports).__name__}", field="ports"
+    )
+
+
 def _policy(value: Any) -> Policy:
-    """A :class:`~posflow.Policy` as given, or one validated from a mapping."""
+    """A :class:`~posflow.Policy` as given, one validated from a mapping, or the default."""
     if isinstance(value, Policy):
         return value
+    if value is None:  # as Context(policy=None) takes it (an attrs subclass converts here)
+        return default_policy()
     if isinstance(value, Mapping):
         return Policy.from_dict(value)
     raise InvalidInput(
@@ -107,7 +115,8 @@ class Context(_ContextSlots):
             datetime is taken as UTC, as :class:`~posflow.FrozenClock` takes one, so
             that it compares with the clocks' times (which are UTC).
 
-    A subclass (one that overrides :meth:`now`, say) takes the same arguments.
+    A subclass (one that overrides :meth:`now`, say) takes the same arguments; an
+    attrs subclass may add fields of its own.
 
     Raises:
         InvalidInput: naming ``payload`` (not a mapping), ``clock`` (nothing with a
@@ -145,9 +154,7 @@ class Context(_ContextSlots):
         if ports is None:
             ports = Ports()
         elif ports.__class__ is not Ports and not isinstance(ports, Ports):
-            raise InvalidInput(
-                f"must be posflow Ports (or None), got {type(ports).__name__}", field="ports"
-            )
+            _refuse_ports(ports)
         if policy is None:
             policy = default_policy()
         elif policy.__class__ is not Policy:
@@ -165,21 +172,35 @@ class Context(_ContextSlots):
             new._system_time = at is None and clock.__class__ is SystemClock
             new.__class__ = Context
             return cast(Context, new)
-        # a subclass may override now(), and has a layout of its own
-        made = object.__new__(cls)
-        for name, value in (
-            ("payload", payload), ("actor", actor), ("clock", clock), ("ports", ports),
-            ("policy", policy), ("at", at), ("_system_time", False),
-        ):  # fmt: skip
-            object.__setattr__(made, name, value)
-        return made
+        # a subclass's own __new__ calling this one: as its class's would have
+        return _subclass_new(cls, payload, actor, clock, ports, policy, at)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Give a subclass a ``__new__`` that takes any arguments (see ``_subclass_new``).
+
+        ``Context.__new__`` takes exactly the six fields, and Python passes a
+        subclass's arguments to ``__new__`` as well as to ``__init__``: an attrs
+        subclass's own fields (``Sub(extra=1)``, ``attrs.evolve``) would be refused
+        there, as they were not when attrs' ``__init__`` built every context.
+        """
+        super().__init_subclass__(**kwargs)
+        if cls.__new__ is Context.__new__:
+            type.__setattr__(cls, "__new__", staticmethod(_subclass_new))
 
     def __attrs_post_init__(self) -> None:
-        """What an attrs subclass's own ``__init__`` must redo (``Context`` itself has none).
+        """The checks for an attrs subclass's own ``__init__`` (``Context`` itself has none).
 
-        Its ``__init__`` runs after ``__new__`` has checked the same arguments, but
-        stores them again as given: a naive ``at`` is made aware once more.
+        attrs' ``__init__`` takes ``None`` for ports as given: it gets the default
+        here, as it does from ``Context(ports=None)``.
         """
+        clock = self.clock
+        if clock.__class__ is not SystemClock and clock.__class__ is not FrozenClock:
+            _refuse_clock(clock)
+        ports = self.ports
+        if ports is None:
+            object.__setattr__(self, "ports", Ports())
+        elif not isinstance(ports, Ports):
+            _refuse_ports(ports)
         at = self.at
         if at is not None and (at.__class__ is not dt.datetime or at.tzinfo is None):
             object.__setattr__(self, "at", aware(at, "at"))
@@ -193,3 +214,20 @@ class Context(_ContextSlots):
         """Return a copy carrying another payload (the rest is shared)."""
         merged = {**(payload or {}), **values}
         return Context(merged, self.actor, self.clock, self.ports, self.policy, self.at)
+
+
+def _subclass_new(cls: type[Context], *args: Any, **kwargs: Any) -> Context:
+    """A subclass's ``__new__`` (see ``Context.__init_subclass__``).
+
+    A subclass with an ``__init__`` (an attrs subclass's, say) sets the fields in
+    it; one without is given them here, checked as ``Context(...)`` checks them.
+    A subclass may override :meth:`Context.now`, so its time is never taken for
+    the system clock's.
+    """
+    made = object.__new__(cls)
+    object.__setattr__(made, "_system_time", False)
+    if cls.__init__ is object.__init__:
+        fields = Context(*args, **kwargs)
+        for name in ("payload", "actor", "clock", "ports", "policy", "at"):
+            object.__setattr__(made, name, getattr(fields, name))
+    return made

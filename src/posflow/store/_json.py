@@ -1,10 +1,10 @@
 """The JSON codec of the SQL store: terminal data, history payloads, changes and reasons.
 
-Compact JSON, written with the C encoder reused across calls and read with the C
-scanner, so that a batch spends its time in the database rather than here.
+Compact ASCII JSON, written with the C encoder reused across calls and read with
+the C scanner, so that a batch spends its time in the database rather than here.
 Values already known to be plain JSON (see :func:`~posflow._mask.plain_json`)
-are written by pydantic-core's encoder, which is faster still (see
-:func:`encode_plain`). Only JSON values are accepted in terminal data (so it
+are written by pydantic-core's encoder, which is faster still, when their text is
+ASCII (see :func:`encode_plain`). Only JSON values are accepted in terminal data (so it
 reads back equal); history payloads and changes are encoded leniently (dates as
 ISO text, other objects as their text).
 """
@@ -65,7 +65,7 @@ _encode_lenient = _encoder(_lenient)
 
 
 def encode_plain(value: dict[str, Any]) -> str:
-    """``value``, known to be plain JSON, as compact JSON text; as ``_encode_strict`` would.
+    r"""``value``, known to be plain JSON, as compact JSON text; as ``_encode_strict`` would.
 
     pydantic-core's encoder writes the small mappings a fire stores two to three
     times as fast as the json module's C encoder. It is used only for plain
@@ -74,13 +74,20 @@ def encode_plain(value: dict[str, Any]) -> str:
     it would write a datetime, a set or a UUID as text where this store refuses
     them, and NaN or infinity as bare words where JSON has none. A nesting deeper
     than it goes, or a lone surrogate, is left to ``_encode_strict``, which
-    writes or refuses it as it always has. Non-ASCII text is written as UTF-8
-    rather than as escapes; both read back equal.
+    writes or refuses it as it always has.
+
+    The text is ASCII, as the json module's always was: a value holding
+    non-ASCII text is left to ``_encode_strict`` too, which writes it as ``\u``
+    escapes. UTF-8 text would read back equal, but a PostgreSQL connection in
+    another encoding (``LATIN1``, ``WIN1252``, ...) cannot send every character,
+    and psycopg then fails the write with a ``UnicodeEncodeError`` on data it
+    used to store. The test is one scan of the bytes, in C.
     """
     try:
-        return _to_json(value).decode()
+        text = _to_json(value)
     except PydanticSerializationError:  # too deep, a lone surrogate: the json module decides
         return _encode_strict(value)
+    return text.decode() if text.isascii() else _encode_strict(value)
 
 
 def _no_constant(word: str) -> Any:
