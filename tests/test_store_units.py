@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import posflow
-from posflow import Context, Lifecycle, State, Transition
+from posflow import Context, Lifecycle, Outcome, State, Transition
 from posflow._mask import plain_json
 from posflow.errors import (
     ConcurrencyConflict,
@@ -286,6 +286,36 @@ class TestPlainEncoding:
         svc.fire_many([Command("T1", "go")])
         assert svc.get("T1").data == changes
         assert svc.history("T1")[0].changes == changes
+
+    def test_data_a_wrapped_lifecycle_adds_is_checked_not_trusted_as_plain(
+        self, tmp_path: Any
+    ) -> None:
+        class Stamping:
+            """A lifecycle wrapper whose new data holds more than the changes: a datetime."""
+
+            def __init__(self, lifecycle: Lifecycle) -> None:
+                self._lifecycle = lifecycle
+
+            def fire(self, terminal: Any, event: str, ctx: Any, **kwargs: Any) -> Any:
+                out = self._lifecycle.fire(terminal, event, ctx, **kwargs)
+                when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+                stamped = out.terminal.with_data(when=when)
+                return Outcome(
+                    stamped, out.previous, out.event, out.reasons, ctx, out.at,
+                    kwargs.get("idempotency_key"), out._changes,
+                )  # fmt: skip
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(self._lifecycle, name)
+
+        store = SQLStore(f"sqlite:///{tmp_path / 'w.db'}")
+        store.create_schema()
+        svc = TerminalService(Stamping(_changing({"n": 1})), store)  # type: ignore[arg-type]
+        svc.create("T1")
+        [failed] = svc.fire_many([Command("T1", "go")], errors="return")
+        assert isinstance(failed, CommandFailed)
+        assert isinstance(failed.error, InvalidInput)
+        assert svc.get("T1").data == {}
 
     def test_a_lone_surrogate_is_left_to_the_json_module(self) -> None:
         value = {"s": "\ud800"}

@@ -7,6 +7,7 @@ from itertools import islice
 from typing import Any, Literal, overload
 
 from posflow._context import Context
+from posflow._lifecycle import Lifecycle
 from posflow._outcome import Outcome
 from posflow.errors import CorruptRecord, InvalidInput, TerminalNotFound
 from posflow.store._base import (
@@ -197,8 +198,13 @@ class _BulkFires(_ServiceBase):
             masks = masked_payload(shared)
             encode_record = tx.encode_record
             encode_data = tx.encode_data
-            # a store's encoder for data known to be plain JSON, when it has one
+            # a store's encoder for data known to be plain JSON, when it has one. Known
+            # when posflow's own engine decided: its new data is the old with the changes
+            # merged in. A wrapped or subclassed lifecycle might return other data, which
+            # is encoded and checked as any other (a datetime in it refused, not written
+            # as text) and not taken for plain
             encode_plain_data = getattr(tx, "encode_plain_data", encode_data)
+            merged = self._lifecycle.__class__ is Lifecycle
             record_row = getattr(tx, "record_row", None)  # a store's fast path, when it has one
             # per terminal, the write it builds up: current terminal, data, rows and
             # plain (its data reads back exactly as it is; a SQL store's loads are)
@@ -274,7 +280,7 @@ class _BulkFires(_ServiceBase):
                     if after.data is before.data:
                         data = w.data
                         plain = w.plain
-                    elif plain and w.plain:  # plain changes merged into plain data
+                    elif plain and w.plain and merged:  # plain changes merged into plain data
                         data = encode_plain_data(after)
                     else:
                         data = encode_data(after)
