@@ -265,6 +265,19 @@ class TestPlainEncoding:
         assert text == _json._encode_strict({"café": "\x00\u4e2d"})
         assert _json.decode_json("T1", "data", text) == {"café": "\x00\u4e2d"}
 
+    def test_non_ascii_text_is_escaped_by_pydantic_core_itself(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def unused(value: Any) -> str:
+            raise AssertionError("the json module was asked")
+
+        monkeypatch.setattr(_json, "_encode_strict", unused)
+        merchant = {"merchant": {"name": "明记面馆", "city": "杭州"}, "emoji": "😀"}
+        text = _json.encode_plain(merchant)
+        assert text.isascii()
+        assert "\\u660e" in text
+        assert _json.decode_json("T1", "data", text) == merchant
+
     @pytest.mark.parametrize("number", [float("nan"), float("inf"), -float("inf")])
     def test_a_number_json_has_no_word_for_is_not_plain_and_is_refused(self, number: float) -> None:
         for value in ({"x": number}, {"x": [1, {"y": number}]}, {"x": [number]}):

@@ -3,8 +3,8 @@
 Compact ASCII JSON, written with the C encoder reused across calls and read with
 the C scanner, so that a batch spends its time in the database rather than here.
 Values already known to be plain JSON (see :func:`~posflow._mask.plain_json`)
-are written by pydantic-core's encoder, which is faster still, when their text is
-ASCII (see :func:`encode_plain`). Only JSON values are accepted in terminal data (so it
+are written by pydantic-core's encoder, which is faster still (see
+:func:`encode_plain`). Only JSON values are accepted in terminal data (so it
 reads back equal); history payloads and changes are encoded leniently (dates as
 ISO text, other objects as their text).
 """
@@ -76,18 +76,20 @@ def encode_plain(value: dict[str, Any]) -> str:
     than it goes, or a lone surrogate, is left to ``_encode_strict``, which
     writes or refuses it as it always has.
 
-    The text is ASCII, as the json module's always was: a value holding
-    non-ASCII text is left to ``_encode_strict`` too, which writes it as ``\u``
-    escapes. UTF-8 text would read back equal, but a PostgreSQL connection in
-    another encoding (``LATIN1``, ``WIN1252``, ...) cannot send every character,
-    and psycopg then fails the write with a ``UnicodeEncodeError`` on data it
-    used to store. The test is one scan of the bytes, in C.
+    The text is ASCII, as the json module's always was, with non-ASCII text as
+    ``\u`` escapes: UTF-8 text would read back equal, but a PostgreSQL connection
+    in another encoding (``LATIN1``, ``WIN1252``, ...) cannot send every
+    character, and psycopg would then fail the write with a
+    ``UnicodeEncodeError`` on data it used to store. (pydantic-core leaves the
+    ASCII control character DEL as it is, where the json module escapes it; both
+    read back equal.) Escaping costs about 70 ns more on an ASCII value than
+    pydantic-core's UTF-8 text, and writes Chinese text about a quarter faster
+    than the json module does.
     """
     try:
-        text = _to_json(value)
+        return _to_json(value, ensure_ascii=True).decode()
     except PydanticSerializationError:  # too deep, a lone surrogate: the json module decides
         return _encode_strict(value)
-    return text.decode() if text.isascii() else _encode_strict(value)
 
 
 def _no_constant(word: str) -> Any:
