@@ -129,7 +129,7 @@ SHIPMENT_FAULT: Final = _spec(
 ORDER_MISMATCH: Final = _spec(
     "stock.order_mismatch",
     False,
-    "Device {sn} is a {model}, but the order was for a {ordered}.",
+    "Device {sn} is of model {model}, but the order was for model {ordered}.",
     "机具 {sn} 的型号为 {model}，而订单型号为 {ordered}。",
     "Report the order error (report_lost) so that the right model is shipped.",
     "请登记订单差错（report_lost），以便重新发出正确型号。",
