@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import pickle
 import sqlite3
+import sys
 import threading
 from typing import Any
 
@@ -329,6 +330,21 @@ class TestPlainEncoding:
         assert isinstance(failed, CommandFailed)
         assert isinstance(failed.error, InvalidInput)
         assert svc.get("T1").data == {}
+
+    def test_changes_nested_deeper_than_the_walks_go_are_invalid_input(self, tmp_path: Any) -> None:
+        deep: dict[str, Any] = {}
+        inner = deep
+        for _ in range(3 * sys.getrecursionlimit()):
+            inner["a"] = {}
+            inner = inner["a"]
+        svc = _sales(tmp_path, {"d": deep})
+        with pytest.raises(InvalidInput) as caught:
+            svc.fire("T1", "go")
+        assert caught.value.field == "data"
+        [failed] = svc.fire_many([Command("T2", "go")], errors="return")
+        assert isinstance(failed, CommandFailed)
+        assert isinstance(failed.error, InvalidInput)
+        assert svc.history("T1") == svc.history("T2") == []
 
     def test_a_lone_surrogate_is_left_to_the_json_module(self) -> None:
         value = {"s": "\ud800"}

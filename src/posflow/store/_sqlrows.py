@@ -17,7 +17,7 @@ from posflow._mask import _plain_json, plain_json
 from posflow._outcome import Outcome
 from posflow._reasons import Reason
 from posflow._terminal import Terminal, terminal_of
-from posflow.errors import CorruptRecord
+from posflow.errors import CorruptRecord, InvalidInput
 from posflow.store._json import (
     check_keys,
     decode_data,
@@ -186,17 +186,23 @@ class _RowEncoding:
         """
         raw = out._changes
         masked: Mapping[str, Any] | None = None
-        if not raw:
-            changes_text = "{}"
-        elif raw.__class__ is dict and _plain_json(raw, True):  # unmasked_plain_json
-            # changes_json's common case, inlined: plain changes encoded as they are
-            try:
-                changes_text = encode_plain(raw)
-            except (ValueError, RecursionError):  # NaN, infinity: refused there as always
+        try:
+            if not raw:
+                changes_text = "{}"
+            elif raw.__class__ is dict and _plain_json(raw, True):  # unmasked_plain_json
+                # changes_json's common case, inlined: plain changes encoded as they are
+                try:
+                    changes_text = encode_plain(raw)
+                except (ValueError, RecursionError):  # the json module's limits: see there
+                    changes_text, masked = changes_json(raw)
+            else:
+                check_keys(out.previous.id, raw, "changes")  # they become the terminal's data
                 changes_text, masked = changes_json(raw)
-        else:
-            check_keys(out.previous.id, raw, "changes")  # they become the terminal's data
-            changes_text, masked = changes_json(raw)
+        except RecursionError:  # the walks above, on changes nested about a thousand deep
+            raise InvalidInput(
+                f"terminal {out.previous.id!r}: the changes nest too deep to be stored",
+                field="data",
+            ) from None
         reasons = out.reasons
         prev = out.previous
         ctx = out._ctx
