@@ -37,6 +37,14 @@ def without_timing(report: dict[str, Any]) -> dict[str, Any]:
     return {**rest, "params": params}
 
 
+def foreign_database(directory: Path) -> Path:
+    """A SQLite file that holds another application's table and none of posflow's."""
+    db = directory / "other.db"
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("CREATE TABLE songs (title TEXT)")
+    return db
+
+
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """A database holding a small simulated fleet, and the run's report."""
@@ -324,10 +332,7 @@ class TestExplain:
         assert "✗ review" in result.stdout
 
     def test_a_database_without_posflow_tables_is_not_usable(self, tmp_path: Path) -> None:
-        db = tmp_path / "other.db"
-        with contextlib.closing(sqlite3.connect(db)) as conn, conn:
-            conn.execute("CREATE TABLE songs (title TEXT)")
-        result = invoke("explain", "T0000000", "--db", str(db))
+        result = invoke("explain", "T0000000", "--db", str(foreign_database(tmp_path)))
         assert result.exit_code == ExitCode.BAD_DATABASE, result.output
         assert "Traceback" not in result.output
 
@@ -484,10 +489,7 @@ class TestDamagedDatabase:
         assert "database disk image is malformed" in result.stderr
 
     def test_a_database_without_posflow_tables_says_so(self, tmp_path: Path) -> None:
-        db = tmp_path / "other.db"
-        with contextlib.closing(sqlite3.connect(db)) as conn, conn:
-            conn.execute("CREATE TABLE songs (title TEXT)")
-        result = invoke("history", "T0000000", "--db", str(db))
+        result = invoke("history", "T0000000", "--db", str(foreign_database(tmp_path)))
         assert result.exit_code == ExitCode.BAD_DATABASE
         assert result.stderr == "error: the database is not usable: it holds no posflow tables\n"
 
