@@ -681,11 +681,11 @@ class TestLoadedTerminalReuse:
         outs = svc.fire_many([Command("A", "add"), Command("B", "add")])
         t = outs[0].terminal
         recent = sql_store._recent
-        assert recent["A"][2] is t
+        assert recent["A"].terminal is t
         terminal = _sqltx._SQLTx._terminal
-        assert terminal(recent, "A", t.state, 1, 1, recent["A"][1]) is t
+        assert terminal(recent, "A", t.state, 1, 1, recent["A"].token) is t
         with pytest.raises(CorruptRecord):  # 1.0 == 1, but a float is no version
-            terminal(recent, "A", t.state, 1.0, 1, recent["A"][1])
+            terminal(recent, "A", t.state, 1.0, 1, recent["A"].token)
 
 
 def _keyed(terminal: Any, ctx: Context) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic_core import PydanticSerializationError
 
 import posflow
 from posflow import Context, Lifecycle, Outcome, State, Transition
@@ -291,13 +292,33 @@ class TestPlainEncoding:
     def test_when_the_fast_encoder_fails_the_json_module_decides(
         self, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        def failing(value: Any) -> str:
-            raise RecursionError("deeper than this interpreter goes")
+        def failing(value: Any, **options: Any) -> bytes:
+            raise PydanticSerializationError("deeper than pydantic-core goes")
 
         changes = {"batch": {"count": 1}}
         svc = _sales(tmp_path, changes)
-        monkeypatch.setattr("posflow.store._sqlrows.encode_plain", failing)
+        monkeypatch.setattr(_json, "_serialize", failing)
         svc.fire_many([Command("T1", "go")])
+        assert svc.get("T1").data == changes
+        assert svc.history("T1")[0].changes == changes
+
+    def test_when_the_stores_encoder_raises_once_the_changes_take_the_general_path(
+        self, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        changes = {"batch": {"count": 1}}
+        svc = _sales(tmp_path, changes)
+        store: Any = svc.store
+        calls: list[object] = []
+
+        def once(value: Any) -> str:
+            calls.append(value)
+            if len(calls) == 1:
+                raise RecursionError("deeper than this interpreter goes")
+            return _json.encode_plain_utf8(value)
+
+        monkeypatch.setattr(store, "_encode_plain", once)
+        svc.fire_many([Command("T1", "go")])
+        assert len(calls) > 1  # the changes were encoded again, by the general path
         assert svc.get("T1").data == changes
         assert svc.history("T1")[0].changes == changes
 
@@ -374,7 +395,9 @@ class TestPlainEncoding:
         svc = _sales(tmp_path, changes)
         svc.fire("T1", "go")
         svc.fire_many([Command("T2", "go")])
-        expected = _json.encode_plain(changes)
+        # SQLite keeps text as UTF-8 whatever the client: its JSON holds non-ASCII as it is
+        expected = _json.encode_plain_utf8(changes)
+        assert "café ☕" in expected
         with contextlib.closing(sqlite3.connect(tmp_path / "s.db")) as conn:
             data = conn.execute("SELECT data FROM posflow_terminals ORDER BY id").fetchall()
             logged = conn.execute("SELECT changes FROM posflow_history ORDER BY terminal_id")

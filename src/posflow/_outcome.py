@@ -72,6 +72,15 @@ class Verdict:
         return _explain(self.reasons, lang)
 
 
+_ROW_SEQ, _ROW_PAYLOAD, _ROW_CHANGES = 1, 8, 11
+"""Where a stored history row holds the seq, payload and changes ``Outcome.record`` needs.
+
+The row is a store's, in the history table's column order: terminal id, seq,
+event, from state, to state, version, actor, at, payload, reasons, idempotency
+key, changes (see ``posflow.store._sqlrows._RowEncoding.record_row``).
+"""
+
+
 class Outcome:
     """The result of ``fire``: the terminal after the attempt and its history record.
 
@@ -107,11 +116,12 @@ class Outcome:
     idempotency_key: str | None
     """The caller's deduplication key, if one was given."""
     _at: dt.datetime | int  # an int: fire's reading of the system clock (time.time_ns())
-    _record: HistoryRecord | tuple[int, str, str] | None
-    """The record once built; ``None`` until then; or, when a store saved it, what ``record``
-    builds it from: its ``seq`` and the masked payload and changes as the JSON text stored,
-    which reads back equal to them. A store that appends many records keeps them this way
-    (ints and strings, which the cyclic GC stops tracking) rather than building each."""
+    _record: HistoryRecord | tuple[Any, ...] | None
+    """The record once built; ``None`` until then; or, when a store saved it, the history row
+    it wrote (see ``_ROW_SEQ``), whose ``seq`` and masked payload and changes as JSON text
+    (which reads back equal to them) ``record`` builds it from. A store that appends many
+    records keeps them this way rather than building each: the row exists anyway, and
+    holds only ints and strings, which the cyclic GC stops tracking."""
 
     def __init__(
         self,
@@ -184,8 +194,8 @@ class Outcome:
                 self.terminal.version, self._ctx.actor, self.at, self._ctx.payload, codes,
                 self.idempotency_key, self._changes,
             )  # fmt: skip
-        else:  # what a store saved: its seq, and payload and changes as the JSON it wrote
-            seq, payload_json, changes_json = rec
+        else:  # the row a store saved: its seq, and payload and changes as the JSON it wrote
+            seq, payload_json, changes_json = rec[_ROW_SEQ], rec[_ROW_PAYLOAD], rec[_ROW_CHANGES]
             built = filled_record(
                 previous.id, seq, self.event, previous.state, to_state,
                 self.terminal.version, self._ctx.actor, self.at, view_of(payload_json), codes,

@@ -14,7 +14,7 @@ from typing import Any
 from posflow._history import HistoryRecord, filled_record
 from posflow._mask import redact, unmasked_plain_json
 from posflow._outcome import Outcome
-from posflow.store._json import encode_audit, encode_plain
+from posflow.store._json import PlainEncoder, encode_audit, encode_plain
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -24,7 +24,9 @@ def masked_payload(payload: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(redact(payload)) if payload else _EMPTY
 
 
-def changes_json(changes: Mapping[str, Any]) -> tuple[str, Mapping[str, Any] | None]:
+def changes_json(
+    changes: Mapping[str, Any], plain: PlainEncoder = encode_plain
+) -> tuple[str, Mapping[str, Any] | None]:
     """Non-empty changes as history stores them: JSON text, and the masked mapping unless plain.
 
     Changes with no sensitive key and only plain JSON values
@@ -36,11 +38,11 @@ def changes_json(changes: Mapping[str, Any]) -> tuple[str, Mapping[str, Any] | N
     """
     if changes.__class__ is dict and unmasked_plain_json(changes):
         try:
-            return encode_plain(changes), None
+            return plain(changes), None
         except (ValueError, RecursionError):  # NaN, infinity: refused below as always
             pass
     masked = MappingProxyType(redact(changes))
-    return encode_audit(masked), masked
+    return encode_audit(masked, plain), masked
 
 
 def record_of(out: Outcome, seq: int, payload: Mapping[str, Any] | None = None) -> HistoryRecord:

@@ -27,7 +27,8 @@ from posflow.errors import (
     StoreUnavailable,
     TerminalNotFound,
 )
-from posflow.store._base import SCHEMA_VERSION, check_id, is_seconds
+from posflow.store._base import SCHEMA_VERSION, Loaded, check_id, is_seconds
+from posflow.store._json import encode_plain, encode_plain_utf8
 from posflow.store._sqlconn import (
     _close_all,
     _close_quietly,
@@ -160,6 +161,7 @@ class SQLStore(_SQLStatements, _SchemaManagement):
             )
         self._dbapi = engine.dialect.dbapi
         self._sqlite = self.dialect == "sqlite"
+        self._encode_plain = encode_plain_utf8 if self._sqlite else encode_plain
         self._optimistic = bool(optimistic) and self._sqlite
         self._cache_terminals = cache_terminals
         # optimistic processes often share terminals: trust kept ones only when asked to
@@ -181,8 +183,12 @@ class SQLStore(_SQLStatements, _SchemaManagement):
             sa.event.listen(engine, "connect", _postgres_setup(schema))
         self._prepare_statements()
         self._idle: list[Any] = []
-        self._recent: dict[str, tuple[int, object, Terminal]] = {}
-        """The plain terminals the last batch committed (see ``_SQLTx._terminal``)."""
+        self._recent: dict[str, Loaded] = {}
+        """The plain terminals the last batch committed, as its next load would read them.
+
+        Each is handed out as it is (see ``_TxReads.load_many``): nothing changes a
+        ``Loaded`` once made.
+        """
         self._keep = max(1, pool_size)
         self._broken = (self._dbapi.OperationalError, self._dbapi.InterfaceError)
         self._closer = weakref.finalize(self, _close_all, self._idle)
@@ -270,7 +276,7 @@ class SQLStore(_SQLStatements, _SchemaManagement):
         with self._unit_of_work(begin) as cur:
             return fn(cur)
 
-    def _remember(self, kept: dict[str, tuple[int, object, Terminal]]) -> None:
+    def _remember(self, kept: dict[str, Loaded]) -> None:
         """Keep the terminals a transaction committed, for the next ones to start from."""
         cap = self._cache_terminals
         if not cap:  # the default: the last batch's terminals only

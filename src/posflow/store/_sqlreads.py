@@ -121,12 +121,8 @@ class _TxReads(_RowEncoding):
                 if kept is None:
                     unread.append(tid)
                     continue
-                # Loaded(terminal, seq, data text) without the call into its __init__
-                loaded = _new(Loaded)
-                loaded.terminal = kept[2]
-                loaded.seq = trusted[tid] = kept[0]
-                loaded.token = kept[1]
-                out[tid] = loaded
+                out[tid] = kept  # as the save that kept it made it: no new object
+                trusted[tid] = kept.seq
             if not unread:
                 return out
             ids = unread
@@ -142,11 +138,11 @@ class _TxReads(_RowEncoding):
                     kept = recent.get(tid)
                     if (
                         kept is None
-                        or kept[0] != seq
-                        or kept[1] != data
+                        or kept.seq != seq
+                        or kept.token != data
                         or seq.__class__ is not int
                         or version.__class__ is not int
-                        or (t := kept[2]).version != version
+                        or (t := kept.terminal).version != version
                         or t.state != state
                     ):
                         t = terminal_from(tid, state, version, data)
@@ -163,7 +159,7 @@ class _TxReads(_RowEncoding):
 
     @staticmethod
     def _terminal(
-        recent: dict[str, tuple[int, object, Terminal]],
+        recent: dict[str, Loaded],
         tid: str,
         state: Any,
         version: Any,
@@ -178,10 +174,10 @@ class _TxReads(_RowEncoding):
         """
         kept = recent.get(tid)
         if kept is not None:
-            t = kept[2]
+            t = kept.terminal
             if (
-                kept[0] == seq
-                and kept[1] == data
+                kept.seq == seq
+                and kept.token == data
                 and t.state == state
                 and t.version == version
                 and version.__class__ is int

@@ -24,7 +24,6 @@ from posflow.store._json import (
     decode_json,
     encode_audit,
     encode_data,
-    encode_plain,
     encode_reasons,
 )
 from posflow.store._records import _EMPTY, changes_json, masked_payload
@@ -133,20 +132,21 @@ class _RowEncoding:
 
     def encode_data(self, terminal: Terminal) -> object:
         """The terminal's data as JSON text (see :func:`~posflow.store._json.encode_data`)."""
-        return encode_data(terminal.id, terminal.data.copy())  # type: ignore[attr-defined]
+        return encode_data(terminal.id, terminal.data.copy(), self._s._encode_plain)  # type: ignore[attr-defined]
 
     def encode_plain_data(self, terminal: Terminal) -> object:
         """``encode_data(terminal)`` for data known to be plain JSON (see ``Write.plain``)."""
         try:
-            return encode_plain(terminal.data.copy())  # type: ignore[attr-defined]  # data_dict
+            return self._s._encode_plain(terminal.data.copy())  # type: ignore[attr-defined]
         except (TypeError, ValueError, RecursionError):
-            return encode_data(terminal.id, terminal.data)  # raises InvalidInput
+            return encode_data(terminal.id, terminal.data, self._s._encode_plain)  # raises
 
     def encode_record(self, record: HistoryRecord, seq: int, reasons: Sequence[Reason]) -> object:
         """A history row: the record at ``seq`` with its payload, reasons and changes as JSON."""
+        plain = self._s._encode_plain
         payload = record.payload
         if payload is not self._payload:
-            self._payload_text = encode_audit(payload)
+            self._payload_text = encode_audit(payload, plain)
             self._payload_exact = plain_json(payload)
             self._payload = payload
         at = record.at
@@ -165,7 +165,7 @@ class _RowEncoding:
             self._payload_text,
             encode_reasons(reasons) if reasons else "[]",
             record.idempotency_key,
-            encode_audit(record.changes) if record.changes else "{}",
+            encode_audit(record.changes, plain) if record.changes else "{}",
         )
 
     def record_row(
@@ -179,10 +179,13 @@ class _RowEncoding:
 
         The outcome's ``record`` is the one :func:`~posflow.store._records.record_of`
         builds, but it is built only when read: while payload and changes are
-        texts that read back equal to them, the outcome keeps ``seq`` and the two
-        texts instead (see ``Outcome._record``). A batch's outcomes then leave no
-        record, mapping views or copies of the changes for the cyclic GC to walk
-        over until they are read, and most never are.
+        texts that read back equal to them, the outcome keeps the row instead,
+        which holds ``seq`` and the two texts (see ``Outcome._record``). A batch's
+        outcomes then leave no record, mapping views or copies of the changes for
+        the cyclic GC to walk over until they are read, and most never are.
+
+        The JSON is written by the store's encoder for plain values: UTF-8 text
+        on SQLite, ASCII on PostgreSQL (see :func:`~posflow.store._json.encode_plain_utf8`).
         """
         raw = out._changes
         masked: Mapping[str, Any] | None = None
@@ -192,12 +195,12 @@ class _RowEncoding:
             elif raw.__class__ is dict and _plain_json(raw, True):  # unmasked_plain_json
                 # changes_json's common case, inlined: plain changes encoded as they are
                 try:
-                    changes_text = encode_plain(raw)
+                    changes_text = self._s._encode_plain(raw)
                 except (ValueError, RecursionError):  # the json module's limits: see there
-                    changes_text, masked = changes_json(raw)
+                    changes_text, masked = changes_json(raw, self._s._encode_plain)
             else:
                 check_keys(out.previous.id, raw, "changes")  # they become the terminal's data
-                changes_text, masked = changes_json(raw)
+                changes_text, masked = changes_json(raw, self._s._encode_plain)
         except RecursionError:  # the walks above, on changes nested about a thousand deep
             raise InvalidInput(
                 f"terminal {out.previous.id!r}: the changes nest too deep to be stored",
@@ -209,7 +212,7 @@ class _RowEncoding:
         if payload is None:
             payload = masked_payload(ctx.payload)
         if payload is not self._payload:
-            self._payload_text = encode_audit(payload)
+            self._payload_text = encode_audit(payload, self._s._encode_plain)
             self._payload_exact = plain_json(payload)
             self._payload = payload
         at = out._at
@@ -222,12 +225,7 @@ class _RowEncoding:
         # rather than keep one per outcome alive (often a GC-tracked dict) for nothing
         out._changes = None
         after = out.terminal
-        if masked is None and self._payload_exact:
-            out._record = (seq, self._payload_text, changes_text)
-        else:
-            changes = _plain_view(raw) if masked is None else masked
-            out._record = _record(out, seq, at, payload, changes)
-        return (
+        row = (
             prev.id,
             seq,
             out.event,
@@ -240,7 +238,13 @@ class _RowEncoding:
             encode_reasons(reasons) if reasons else "[]",
             out.idempotency_key,
             changes_text,
-        ), masked is None
+        )
+        if masked is None and self._payload_exact:
+            out._record = row  # its seq and JSON texts: the record is built from them if read
+        else:
+            changes = _plain_view(raw) if masked is None else masked
+            out._record = _record(out, seq, at, payload, changes)
+        return row, masked is None
 
 
 def _plain_view(changes: Mapping[str, Any] | None) -> Mapping[str, Any]:

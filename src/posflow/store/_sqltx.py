@@ -18,7 +18,7 @@ from posflow.errors import (
     ConcurrencyConflict,
     TerminalExists,
 )
-from posflow.store._base import KeyTaken, StaleRead, Write
+from posflow.store._base import KeyTaken, Loaded, StaleRead, Write
 from posflow.store._json import check_keys
 from posflow.store._sqlconn import _rollback
 from posflow.store._sqlreads import _TxReads
@@ -53,8 +53,8 @@ class _SQLTx(_TxReads):
         self._payload_exact = True
         self._at: object = None
         self._at_text: Any = None
-        self._kept: dict[str, tuple[int, object, Terminal]] | None = None
-        """Plain terminals this transaction saved, by id: ``(seq, data text, terminal)``."""
+        self._kept: dict[str, Loaded] | None = None
+        """Plain terminals this transaction saved, by id, as a load would read them."""
         self._keys_deferred = False
         """The service did not look the keys up: a refused insert is ``KeyTaken``."""
         self._trusted: dict[str, int] = {}
@@ -166,7 +166,7 @@ class _SQLTx(_TxReads):
             # single create is kept only where it joins the others (cache_terminals):
             # by default it would push out the whole last batch
             self._kept = {
-                t.id: (0, d, t) for t, d, p in zip(terminals, data, plain, strict=True) if p
+                t.id: Loaded(t, 0, d) for t, d, p in zip(terminals, data, plain, strict=True) if p
             }
 
     def _existing(self, ids: list[str]) -> str:
@@ -215,7 +215,7 @@ class _SQLTx(_TxReads):
                 recent = s._recent
                 if first.plain and t.id in recent:
                     kept = first.data if first.data is not None else first.loaded.token
-                    recent[t.id] = (seq + len(first.rows), kept, t)
+                    recent[t.id] = Loaded(t, seq + len(first.rows), kept)
                 else:
                     recent.pop(t.id, None)
                 if len(first.rows) == 1:
@@ -237,12 +237,16 @@ class _SQLTx(_TxReads):
                 after = seq + len(w.rows)
                 if w.data is None:
                     same.append((t.state, t.version, after, now, t.id, seq))
-                    if w.plain:
-                        kept[t.id] = (after, w.loaded.token, t)
+                    token = w.loaded.token
                 else:
                     changed.append((t.state, t.version, after, w.data, now, t.id, seq))
-                    if w.plain:
-                        kept[t.id] = (after, w.data, t)
+                    token = w.data
+                if w.plain:
+                    # Loaded(t, after, token) without the call into its __init__
+                    loaded = kept[t.id] = _new(Loaded)
+                    loaded.terminal = t
+                    loaded.seq = after
+                    loaded.token = token
                 rows.extend(w.rows)
             for stmt, params in ((s._update_same, same), (s._update_data, changed)):
                 if params:
