@@ -399,3 +399,15 @@ def sensitive_items(draw: st.DrawFn) -> tuple[str, str]:
     else:
         value = "pw!" + draw(st.text(string.ascii_letters + digits + "#$%&", min_size=5))
     return key, value
+
+
+# -- ids -------------------------------------------------------------------------------
+
+WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+"""Every character Python's ``str.isspace`` (and so posflow) takes for whitespace."""
+
+BLANKS = st.text(WHITESPACE, min_size=1, max_size=12)
+"""Text of whitespace alone: never a terminal id, an event or an actor."""
+
+TERMINAL_IDS = st.text(min_size=1, max_size=8).filter(lambda s: not s.isspace())
+"""Short ids a terminal may have (any character; not whitespace only)."""

@@ -178,7 +178,13 @@ class _MemoryTx:
                     store._keys[tid, rec.idempotency_key] = Prior(rec, reasons)
 
     def insert(self, terminals: Sequence[Terminal], data: Sequence[object]) -> None:
-        """Add new terminals at commit; ``TerminalExists`` then if one is already stored."""
+        """Add new terminals at commit; ``TerminalExists`` then if one is already stored.
+
+        An id no store may hold (see :func:`~posflow.store._base.check_id`) is
+        ``InvalidInput`` at once, as in the SQL store.
+        """
+        for t in terminals:
+            check_id(t.id)
         self._inserts.extend(terminals)
 
     def load(self, terminal_id: str, key: str | None) -> tuple[Loaded, Prior | None]:
