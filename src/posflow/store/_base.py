@@ -187,6 +187,13 @@ class Store(Protocol):
         """The schema version found in the database, ``None`` when there is no schema."""
         ...
 
+    def drop_schema(self) -> None:
+        """Remove every terminal, history record and key, and the schema itself. Irreversible.
+
+        Every read and transaction then raises ``SchemaMismatch`` until
+        ``create_schema()`` makes the store usable again, empty.
+        """
+
     def transaction(self) -> AbstractContextManager[StoreTx]:
         """A write transaction: commits when the block ends, rolls back when it raises."""
         ...
