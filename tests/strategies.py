@@ -41,6 +41,7 @@ OUTCOMES = (
     "port",  # raises PortUnavailable -> port.unavailable
     "timeout",  # raises TimeoutError -> port.unavailable
     "not_a_reason",  # returns a list holding a string -> guard.error
+    "zero",  # returns 0: falsy, but not a guard result -> guard.error
 )
 PASSING = frozenset({"pass", "none", "true"})
 
@@ -70,6 +71,8 @@ def _pool_guard(name: str) -> posflow.guards.Guard:
             raise PortUnavailable("inventory", "down for the test")
         elif outcome == "timeout":
             raise TimeoutError(name)
+        elif outcome == "zero":
+            result = 0
         else:
             result = ["not a reason"]
         return result
