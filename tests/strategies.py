@@ -9,6 +9,7 @@ posflow engine and on a ``transitions`` machine alike.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import string
 from collections.abc import Callable, Mapping
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 import posflow
 from posflow.errors import PortUnavailable
+from posflow.testing import World
 
 # -- the guard pool ---------------------------------------------------------------
 
@@ -414,3 +416,31 @@ BLANKS = st.text(WHITESPACE, min_size=1, max_size=12)
 
 TERMINAL_IDS = st.text(min_size=1, max_size=8).filter(lambda s: not s.isspace())
 """Short ids a terminal may have (any character; not whitespace only)."""
+
+
+# -- contexts ----------------------------------------------------------------------------
+
+_PAYLOAD_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=6,
+)
+_TIMES = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1)).map(
+    lambda at: at.replace(tzinfo=dt.UTC)
+)
+
+
+@st.composite
+def contexts(draw: st.DrawFn) -> posflow.Context:
+    """Contexts of every kind posflow makes: any payload, actor, clock, fixed time, ports."""
+    keys = st.sampled_from(["amount", "operator_password", "sn", "contact_phone"])
+    payload = draw(st.none() | st.dictionaries(keys | st.text(max_size=4), _PAYLOAD_VALUES))
+    frozen = draw(st.booleans())
+    return posflow.Context(
+        payload,
+        actor=draw(st.text(min_size=1, max_size=8)),
+        clock=posflow.FrozenClock(draw(_TIMES)) if frozen else posflow.SystemClock(),
+        ports=World().ports if draw(st.booleans()) else None,
+        policy=draw(st.sampled_from([None, {"cooling_off_days": 3}])),
+        at=draw(st.none() | _TIMES),
+    )
