@@ -91,6 +91,14 @@ class _ContextSlots:
         "ports",
     )
 
+    # Not a field of Context: whether now() is the system clock's reading (no fixed
+    # time, the system clock, exactly the Context class), so that Lifecycle.fire reads
+    # time.time_ns() itself. It is derived from the fields, so it is declared here,
+    # where attrs does not look: not in attrs.fields, asdict, repr, ==, evolve or a
+    # pickle. Every way of making a context sets it (Context.__new__, _subclass_new,
+    # __attrs_post_init__, and unpickling).
+    _system_time: bool
+
 
 _new_slots = _ContextSlots
 
@@ -140,9 +148,6 @@ class Context(_ContextSlots):
     ports: Ports = attrs.field(factory=Ports)
     policy: Policy = attrs.field(factory=default_policy, converter=_policy, repr=False)
     at: dt.datetime | None = None
-    # whether now() is the system clock's reading: no fixed time, the system clock,
-    # exactly this class. Lifecycle.fire then reads time.time_ns() itself.
-    _system_time: bool = attrs.field(init=False, default=False, eq=False, repr=False)
 
     def __new__(
         cls,
@@ -240,11 +245,7 @@ class Context(_ContextSlots):
 
 def _fields_of(ctx: Context) -> dict[str, Any]:
     """Every attrs field of ``ctx`` (a subclass's own too), by name."""
-    return {
-        f.name: getattr(ctx, f.name)
-        for f in attrs.fields(ctx.__class__)
-        if f.name != "_system_time"
-    }
+    return {f.name: getattr(ctx, f.name) for f in attrs.fields(ctx.__class__)}
 
 
 def _instance_dict(ctx: Context) -> dict[str, Any] | None:
