@@ -128,7 +128,8 @@ class Context(_ContextSlots):
     attrs subclass may add fields of its own.
 
     A context pickles, for handing to another process, as long as its ports and
-    clock do (posflow's own always do); the copy is equal, of the same class, and
+    clock do (posflow's own always do). The copy is of the same class, with the
+    same payload, actor, time and policy and copies of the clock and ports; it
     carries the payload as it is, secrets included (unlike an outcome's history
     record, which is masked). A port or clock that cannot go (one holding a lock or
     a connection) raises :class:`pickle.PicklingError` naming it.
