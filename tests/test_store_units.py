@@ -40,6 +40,9 @@ from posflow.store import (
 )
 from sql_support import execute_behind
 
+CLEAR_VALUES = ("13812345678", "110101199003074512", "6222020200112233445", "1234")
+"""Sensitive values the tests below put in payloads and changes, never to be seen in clear."""
+
 SMALL = Lifecycle(
     ["a", State("b", final=True)],
     [Transition("go", "a", "b"), Transition("tick", "a", "=")],
@@ -151,8 +154,11 @@ class TestRecordRows:
         ({"list": [{"pin": "1234"}], "fine": (1, 2)}, False),
         ({"when": dt.datetime(2026, 1, 2, tzinfo=dt.UTC)}, False),
         ({"merchant-ID_Number": "110101199003074512"}, False),
-        ({"pinned": True, "hotel": "tel"}, True),
-        ({"caf\u00e9": {"x": [1, None]}}, True),
+        ({"法人身份证号": "110101199003074512", "商户名称": "明记"}, False),
+        ({"merchant": {"银行卡号": "6222020200112233445"}}, False),
+        ({"legalpersonidcard": "110101199003074512"}, False),
+        ({"pinned": True, "hotel": "tel", "company": "x", "shipping": 1}, True),
+        ({"caf\u00e9": {"x": [1, None]}, "商户名称": "明记"}, True),
         ({"t": (1,)}, False),
         ({}, True),
     )
@@ -176,7 +182,8 @@ class TestRecordRows:
             assert plain is taken
         assert fast.record == general.record
         assert fast.record.seq == 3
-        assert "13812345678" not in repr(fast.record) + repr(expected)
+        for clear in CLEAR_VALUES:
+            assert clear not in repr(fast.record) + repr(expected) + repr(fast)
         store.close()
 
     def test_a_refusal_row_carries_its_reasons(self, tmp_path: Any) -> None:
@@ -473,6 +480,13 @@ class TestStoredRecords:
             ({"amount": 5}, {"pin": "1234", "n": (1, 2)}, True),  # masked changes
             ({"amount": 5}, {"n": (1, 2)}, True),  # unmasked, but not plain JSON
             ({"pin": "1234"}, {}, False),  # masked, but plain JSON
+            ({"法人身份证号": "110101199003074512"}, {"n": 1}, False),  # Chinese keys too
+            ({"amount": 5}, {"商户": {"身份证号码": "110101199003074512"}}, True),
+            (
+                {"银行账号": "6222020200112233445"},
+                {"legalpersonidcard": "110101199003074512"},
+                True,
+            ),
             ({}, {}, False),
         ],
     )
@@ -482,10 +496,17 @@ class TestStoredRecords:
         svc = _sales(tmp_path, changes)
         ctx = Context(payload, at=self.AT)
         outs = svc.fire_many([Command("T1", "go")], ctx)
+        single = svc.fire("T2", "go", ctx)
         assert (type(outs[0]._record) is not tuple) is built
         general = svc.lifecycle.fire(svc.lifecycle.new_terminal("T1"), "go", ctx).record
         assert outs[0].record == general.with_seq(0)  # what the outcome's record always was
-        assert "1234" not in repr(outs[0].record)
+        with contextlib.closing(sqlite3.connect(tmp_path / "s.db")) as conn:
+            rows = conn.execute("SELECT * FROM posflow_history").fetchall()
+        assert len(rows) == 2
+        texts = [repr(outs[0].record), repr(outs[0]), repr(single.record), repr(single), str(rows)]
+        texts += [repr(svc.history(t)) for t in ("T1", "T2")]
+        for clear in CLEAR_VALUES:
+            assert not [text for text in texts if clear in text], clear
 
     def test_changes_that_are_not_json_fail_their_command_only(self, tmp_path: Any) -> None:
         svc = _sales(tmp_path, {"x": float("nan")})
