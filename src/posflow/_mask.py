@@ -160,7 +160,7 @@ def _words(key: str) -> str:
 
 
 _SCALARS = frozenset({str, int, float, bool, bytes})
-_PLAIN = frozenset({str, int, bool, type(None)})  # float: plain only when finite
+_PLAIN = frozenset({int, bool, type(None)})  # str: without surrogates; float: finite
 
 _KNOWN_HARMLESS = frozenset(
     {
@@ -204,6 +204,16 @@ def _kind(key: str) -> str | None:
     if _ACCOUNT.search(k):
         return "account"
     return None
+
+
+@functools.lru_cache(maxsize=4096)  # as _kind: keys repeat from event to event
+def _unplain_key(key: str) -> bool:
+    """Tell whether ``key`` keeps a mapping from being unmasked plain JSON.
+
+    That is a sensitive key, or one holding a surrogate code point (see
+    :func:`plain_json`). One cached call, where the walk used to call ``_kind``.
+    """
+    return _kind(key) is not None or not (key.isascii() or _without_surrogates(key))
 
 
 def is_sensitive_key(key: str) -> bool:
@@ -280,29 +290,45 @@ def unmasked_plain_json(mapping: dict[str, Any]) -> bool:
 
 
 def plain_json(mapping: Mapping[str, Any], *, sensitive: bool = False) -> bool:
-    """Tell whether ``mapping`` reads back equal from its JSON text.
+    r"""Tell whether ``mapping`` reads back equal from its JSON text.
 
     That is ``str`` keys at every depth and values that are exactly ``str``,
     ``int``, ``float`` (finite: JSON has no NaN or infinity, and NaN equals
     nothing), ``bool``, ``None``, or ``dict`` and ``list`` of those (not tuples,
-    not subclasses): what JSON decoding gives back. With
-    ``sensitive``, a sensitive key at any depth also makes it ``False``.
+    not subclasses): what JSON decoding gives back. Text (keys and values)
+    holding a surrogate code point (U+D800 to U+DFFF) is not plain: JSON writes
+    one as a ``\u`` escape, and decoding joins a high one followed by a low one
+    into a single character, so ``"\ud83d\ude00"`` would read back as ``"😀"``.
+    With ``sensitive``, a sensitive key at any depth also makes it ``False``.
     """
     return _plain_json(mapping, sensitive)
 
 
-def _plain_json(mapping: Mapping[str, Any], sensitive: bool) -> bool:
+def _plain_json(mapping: Mapping[str, Any], sensitive: bool) -> bool:  # noqa: PLR0911, PLR0912 - a hot path, inlined on purpose
     """:func:`plain_json`, called positionally (cheaper than with a keyword).
 
-    posflow's own keys are found in a set; only others are classified by ``_kind``.
+    posflow's own keys are found in a set; only others are classified, by the
+    cached ``_unplain_key`` (with ``sensitive``) or, without, by their text.
+    ASCII text, most of it, costs one ``isascii`` test (a flag CPython keeps on
+    the string); only other text is looked through for surrogates.
     """
     harmless = _KNOWN_HARMLESS
     plain = _PLAIN
+    text = str  # a local: read once per call, not once per key and value
     for k in mapping:  # then one lookup each: cheaper than items()' pairs, for small mappings
-        if k.__class__ is not str or (sensitive and k not in harmless and _kind(k) is not None):
+        if k.__class__ is not text:
+            return False
+        if sensitive:
+            if k not in harmless and _unplain_key(k):
+                return False
+        elif not (k.isascii() or _without_surrogates(k)):
             return False
         v = mapping[k]
         c = v.__class__
+        if c is text:
+            if v.isascii() or _without_surrogates(v):
+                continue
+            return False
         if c in plain:
             continue
         if c is dict:
@@ -318,8 +344,13 @@ def _plain_json(mapping: Mapping[str, Any], sensitive: bool) -> bool:
 
 def _plain_list(items: list[Any], sensitive: bool) -> bool:
     plain = _PLAIN
+    text = str
     for v in items:
         c = v.__class__
+        if c is text:
+            if v.isascii() or _without_surrogates(v):
+                continue
+            return False
         if c in plain:
             continue
         if c is dict:
@@ -330,4 +361,18 @@ def _plain_list(items: list[Any], sensitive: bool) -> bool:
                 return False
         elif c is not list or not _plain_list(v, sensitive):
             return False
+    return True
+
+
+def _without_surrogates(text: str) -> bool:
+    """Tell whether ``text`` holds no surrogate code point (U+D800 to U+DFFF).
+
+    Called for non-ASCII text only. Encoding is the cheapest test CPython offers
+    (it stops at the first surrogate): for a short Chinese name, about half the
+    time a regular expression's search takes.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
     return True
