@@ -323,6 +323,9 @@ SENSITIVE_KEYS = {
         "contact_tel",
         "mobile_no",
         "cellphone",
+        "contactmobile",  # words run together in one case
+        "手机号",
+        "联系电话",
     ),
     "id": (
         "id_number",
@@ -333,6 +336,11 @@ SENSITIVE_KEYS = {
         "idcard",
         "idno",
         "id_card_no",
+        "legalpersonidcard",
+        "merchantidnumber",
+        "身份证号码",
+        "法人身份证号",
+        "证件号码",
     ),
     "account": (
         "bank_account",
@@ -345,6 +353,12 @@ SENSITIVE_KEYS = {
         "pan",
         "bank_account_no",
         "settlement_account",
+        "bankaccountno",
+        "settleacctno",
+        "payeecardno",
+        "银行卡号",
+        "商户银行卡号",
+        "结算账号",
     ),
     "secret": (
         "password",
@@ -358,9 +372,17 @@ SENSITIVE_KEYS = {
         "pin_code",
         "master_key",
         "cvv",
+        "loginpwd",
+        "paytoken",
+        "登录密码",
+        "支付密码",
     ),
 }
-"""Sensitive keys by kind, in snake_case; :func:`styled_keys` writes them in other styles."""
+"""Sensitive keys by kind, in snake_case; :func:`styled_keys` writes them in other styles.
+
+Some are words run together in one case and some Chinese: styles cannot split
+them, only change their case.
+"""
 
 _SEPARATORS = ("_", "-", ".", " ", "__", "/", ":", "")
 

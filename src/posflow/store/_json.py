@@ -6,7 +6,9 @@ Values already known to be plain JSON (see :func:`~posflow._mask.plain_json`)
 are written by pydantic-core's encoder, which is faster still (see
 :func:`encode_plain`). Only JSON values are accepted in terminal data (so it
 reads back equal); history payloads and changes are encoded leniently (dates as
-ISO text, other objects as their text).
+ISO text, other objects as their text). Text holding a surrogate pair is refused
+everywhere (see :func:`refuse_surrogate_pairs`): JSON cannot keep it apart from
+the character the pair encodes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import json.scanner
+import re
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -63,6 +66,45 @@ def _encoder(default: Callable[[Any], Any]) -> Callable[[Any], str]:
 _encode_strict = _encoder(_refuse)
 _encode_lenient = _encoder(_lenient)
 
+_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+
+
+def _paired(value: Any, where: str) -> str | None:
+    """Where in ``value`` text (a key or a value) holds a surrogate pair, or ``None``."""
+    if isinstance(value, str):
+        return where if _SURROGATE_PAIR.search(value) else None
+    found: str | None = None
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            found = _paired(k, f"a key of {where}") or _paired(v, f"{where}[{k!r}]")
+            if found:
+                break
+    elif isinstance(value, list | tuple | set | frozenset):
+        for i, v in enumerate(value):
+            found = _paired(v, f"{where}[{i}]")
+            if found:
+                break
+    return found
+
+
+def refuse_surrogate_pairs(text: str, value: Any, where: str) -> str:
+    r"""``text``, the JSON of ``value``; ``ValueError`` if ``value`` holds a surrogate pair.
+
+    The ASCII JSON of a high surrogate followed by a low one (``"\ud83d\ude00"``
+    as two code points) is the same text as that of the one character they
+    encode (``"😀"``), which is what reading it back gives: the value would come
+    back altered. A lone surrogate reads back as it was, and is kept. Both write
+    ``\ud8..`` to ``\udf..`` escapes, so only a text holding one is looked through.
+    """
+    if "\\ud" in text:
+        found = _paired(value, where)
+        if found is not None:
+            raise ValueError(
+                f"{found} holds a surrogate pair (two code points from U+D800 to "
+                "U+DFFF), which JSON would read back as one other character"
+            )
+    return text
+
 
 def encode_plain(value: dict[str, Any]) -> str:
     r"""``value``, known to be plain JSON, as compact JSON text; as ``_encode_strict`` would.
@@ -73,8 +115,10 @@ def encode_plain(value: dict[str, Any]) -> str:
     ``bool``, ``None``, with ``str`` keys; see :func:`~posflow._mask.plain_json`):
     it would write a datetime, a set or a UUID as text where this store refuses
     them, and NaN or infinity as bare words where JSON has none. A nesting deeper
-    than it goes, or a lone surrogate, is left to ``_encode_strict``, which
-    writes or refuses it as it always has.
+    than it goes, or a surrogate (which :func:`~posflow._mask.plain_json` does
+    not take for plain), is left to ``_encode_strict``, which writes or refuses
+    it as it always has; text with a surrogate pair raises ``ValueError`` (see
+    :func:`refuse_surrogate_pairs`).
 
     The text is ASCII, as the json module's always was, with non-ASCII text as
     ``\u`` escapes: UTF-8 text would read back equal, but a PostgreSQL connection
@@ -88,8 +132,8 @@ def encode_plain(value: dict[str, Any]) -> str:
     """
     try:
         return _to_json(value, ensure_ascii=True).decode()
-    except PydanticSerializationError:  # too deep, a lone surrogate: the json module decides
-        return _encode_strict(value)
+    except PydanticSerializationError:  # too deep, a surrogate: the json module decides
+        return refuse_surrogate_pairs(_encode_strict(value), value, "value")
 
 
 def _no_constant(word: str) -> Any:
@@ -142,7 +186,7 @@ def encode_data(terminal_id: str, data: Mapping[str, Any]) -> str:
     try:
         if plain_json(value):
             return encode_plain(value)
-        return _encode_strict(value)
+        return refuse_surrogate_pairs(_encode_strict(value), value, "data")
     except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidInput(
             f"terminal {terminal_id!r}: data must hold only JSON values "
@@ -152,7 +196,11 @@ def encode_data(terminal_id: str, data: Mapping[str, Any]) -> str:
 
 
 def encode_audit(value: Any) -> str:
-    """A history payload or changes as JSON; dates become ISO text, other objects their text."""
+    """A history payload or changes as JSON; dates become ISO text, other objects their text.
+
+    Text holding a surrogate pair is refused with ``InvalidInput``, as it could
+    not read back as it was (see :func:`refuse_surrogate_pairs`).
+    """
     if not value:
         return "{}"
     if type(value) is not dict:
@@ -160,11 +208,13 @@ def encode_audit(value: Any) -> str:
     try:
         if plain_json(value):
             return encode_plain(value)
-        return _encode_strict(value)
+        text = _encode_strict(value)
     except (TypeError, ValueError, RecursionError):
-        pass
+        text = None
     try:
-        return _encode_lenient(value)
+        if text is None:
+            text = _encode_lenient(value)
+        return refuse_surrogate_pairs(text, value, "value")
     except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidInput(f"cannot be stored as JSON: {exc}", field="payload") from None
 
