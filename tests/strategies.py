@@ -9,6 +9,7 @@ posflow engine and on a ``transitions`` machine alike.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import string
 from collections.abc import Callable, Mapping
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 import posflow
 from posflow.errors import PortUnavailable
+from posflow.testing import World
 
 # -- the guard pool ---------------------------------------------------------------
 
@@ -41,6 +43,7 @@ OUTCOMES = (
     "port",  # raises PortUnavailable -> port.unavailable
     "timeout",  # raises TimeoutError -> port.unavailable
     "not_a_reason",  # returns a list holding a string -> guard.error
+    "zero",  # returns 0: falsy, but not a guard result -> guard.error
 )
 PASSING = frozenset({"pass", "none", "true"})
 
@@ -70,6 +73,8 @@ def _pool_guard(name: str) -> posflow.guards.Guard:
             raise PortUnavailable("inventory", "down for the test")
         elif outcome == "timeout":
             raise TimeoutError(name)
+        elif outcome == "zero":
+            result = 0
         else:
             result = ["not a reason"]
         return result
@@ -318,6 +323,9 @@ SENSITIVE_KEYS = {
         "contact_tel",
         "mobile_no",
         "cellphone",
+        "contactmobile",  # words run together in one case
+        "手机号",
+        "联系电话",
     ),
     "id": (
         "id_number",
@@ -328,6 +336,11 @@ SENSITIVE_KEYS = {
         "idcard",
         "idno",
         "id_card_no",
+        "legalpersonidcard",
+        "merchantidnumber",
+        "身份证号码",
+        "法人身份证号",
+        "证件号码",
     ),
     "account": (
         "bank_account",
@@ -340,6 +353,12 @@ SENSITIVE_KEYS = {
         "pan",
         "bank_account_no",
         "settlement_account",
+        "bankaccountno",
+        "settleacctno",
+        "payeecardno",
+        "银行卡号",
+        "商户银行卡号",
+        "结算账号",
     ),
     "secret": (
         "password",
@@ -353,9 +372,17 @@ SENSITIVE_KEYS = {
         "pin_code",
         "master_key",
         "cvv",
+        "loginpwd",
+        "paytoken",
+        "登录密码",
+        "支付密码",
     ),
 }
-"""Sensitive keys by kind, in snake_case; :func:`styled_keys` writes them in other styles."""
+"""Sensitive keys by kind, in snake_case; :func:`styled_keys` writes them in other styles.
+
+Some are words run together in one case and some Chinese: styles cannot split
+them, only change their case.
+"""
 
 _SEPARATORS = ("_", "-", ".", " ", "__", "/", ":", "")
 
@@ -399,3 +426,43 @@ def sensitive_items(draw: st.DrawFn) -> tuple[str, str]:
     else:
         value = "pw!" + draw(st.text(string.ascii_letters + digits + "#$%&", min_size=5))
     return key, value
+
+
+# -- ids -------------------------------------------------------------------------------
+
+WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+"""Every character Python's ``str.isspace`` (and so posflow) takes for whitespace."""
+
+BLANKS = st.text(WHITESPACE, min_size=1, max_size=12)
+"""Text of whitespace alone: never a terminal id, an event or an actor."""
+
+TERMINAL_IDS = st.text(min_size=1, max_size=8).filter(lambda s: not s.isspace())
+"""Short ids a terminal may have (any character; not whitespace only)."""
+
+
+# -- contexts ----------------------------------------------------------------------------
+
+_PAYLOAD_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=6,
+)
+_TIMES = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1)).map(
+    lambda at: at.replace(tzinfo=dt.UTC)
+)
+
+
+@st.composite
+def contexts(draw: st.DrawFn) -> posflow.Context:
+    """Contexts of every kind posflow makes: any payload, actor, clock, fixed time, ports."""
+    keys = st.sampled_from(["amount", "operator_password", "sn", "contact_phone"])
+    payload = draw(st.none() | st.dictionaries(keys | st.text(max_size=4), _PAYLOAD_VALUES))
+    frozen = draw(st.booleans())
+    return posflow.Context(
+        payload,
+        actor=draw(st.text(min_size=1, max_size=8)),
+        clock=posflow.FrozenClock(draw(_TIMES)) if frozen else posflow.SystemClock(),
+        ports=World().ports if draw(st.booleans()) else None,
+        policy=draw(st.sampled_from([None, {"cooling_off_days": 3}])),
+        at=draw(st.none() | _TIMES),
+    )

@@ -399,6 +399,7 @@ class TestArguments:
         ("terminal_id", "why"),
         [
             ("", "must be a non-empty string"),
+            ("   ", "must not be whitespace only"),
             ("T" * 300, "must be at most 255 characters long (got 300)"),
             ("T\udcff", "must be valid Unicode (no lone surrogates)"),
         ],

@@ -89,6 +89,40 @@ class TestContext:
         with pytest.raises(InvalidInput):
             attrs.evolve(Context(), clock=object())
 
+    def test_asdict_fields_and_astuple_show_only_the_fields_a_caller_sets(self) -> None:
+        # whether now() is the system clock's reading is derived, kept in a slot for fire
+        ctx = Context({"a": 1}, "op")
+        names = ["payload", "actor", "clock", "ports", "policy", "at"]
+        assert [f.name for f in attrs.fields(Context)] == names
+        assert list(attrs.asdict(ctx, recurse=False)) == names
+        assert len(attrs.astuple(ctx, recurse=False)) == len(names)
+        assert "system_time" not in repr(ctx)
+        assert ctx._system_time is True
+
+    def test_the_derived_flag_follows_the_fields_through_evolve(self) -> None:
+        fixed = attrs.evolve(Context(), at=NOON)
+        assert fixed._system_time is False
+        assert attrs.evolve(fixed, at=None)._system_time is True
+        assert attrs.evolve(Context(), clock=FrozenClock(NOON))._system_time is False
+        assert fixed == Context(ports=fixed.ports, policy=fixed.policy, at=NOON)
+
+    def test_an_attrs_subclass_has_only_its_own_fields_besides_the_contexts(self) -> None:
+        @attrs.frozen
+        class Tagged(Context):
+            tag: str = "none"
+
+        ctx = Tagged(tag="t-1")
+        assert list(attrs.asdict(ctx, recurse=False)) == [
+            "payload",
+            "actor",
+            "clock",
+            "ports",
+            "policy",
+            "at",
+            "tag",
+        ]
+        assert ctx._system_time is False
+
     def test_a_subclass_is_built_and_checked_as_a_context_is(self) -> None:
         class Traced(Context):
             pass

@@ -31,7 +31,23 @@ FAILED = posflow.reason_spec(
     remedy_zh_cn="请使规则 {rule} 成立。",
 )
 
-BEHAVIOURS = ("pass", "none", "true", "reason", "two", "false", "raise", "port", "generator")
+BEHAVIOURS = (
+    "pass",
+    "none",
+    "true",
+    "reason",
+    "two",
+    "false",
+    "raise",
+    "port",
+    "generator",
+    "empty_list",
+    "empty_set",
+    "zero",
+    "one",
+    "empty_text",
+    "empty_mapping",
+)
 EXPECTED_CODES: dict[str, tuple[str, ...]] = {
     "pass": (),
     "none": (),
@@ -42,6 +58,13 @@ EXPECTED_CODES: dict[str, tuple[str, ...]] = {
     "raise": ("guard.error",),
     "port": ("port.unavailable",),
     "generator": (),
+    "empty_list": (),
+    "empty_set": (),
+    # falsy, but not a guard result: refused as a truthy non-result (1) is
+    "zero": ("guard.error",),
+    "one": ("guard.error",),
+    "empty_text": ("guard.error",),
+    "empty_mapping": ("guard.error",),
 }
 
 
@@ -59,6 +82,12 @@ def _guard(behaviour: str, calls: list[str], label: str) -> Callable[..., Any]:
         "raise": lambda: fail(ValueError(label)),
         "port": lambda: fail(PortUnavailable("documents")),
         "generator": lambda: (r for r in ()),  # an empty generator: truthy, yet no reason
+        "empty_list": list,
+        "empty_set": set,
+        "zero": lambda: 0,
+        "one": lambda: 1,
+        "empty_text": lambda: "",
+        "empty_mapping": dict,
     }
 
     def g(terminal: posflow.Terminal, ctx: posflow.Context) -> Any:

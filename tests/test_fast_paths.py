@@ -31,7 +31,7 @@ from posflow import (
     Transition,
 )
 from posflow._history import build_record
-from strategies import GUARD_NAMES, OUTCOMES, POOL, sensitive_items
+from strategies import GUARD_NAMES, OUTCOMES, POOL, TERMINAL_IDS, sensitive_items
 
 AT = dt.datetime(2026, 5, 4, 10, 30, tzinfo=dt.UTC)
 
@@ -96,7 +96,7 @@ class TestTheGuardsFireCalls:
 
 class TestTheTerminalFireMakes:
     @given(
-        st.text(min_size=1, max_size=8),
+        TERMINAL_IDS,
         st.integers(0, 10**6),
         st.dictionaries(st.text(max_size=4), st.integers(), max_size=3),
     )

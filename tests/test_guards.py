@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import posflow
 from posflow import Context, Terminal
@@ -184,6 +186,92 @@ class TestCompositesByName:
     def test_run_guard_never_raises(self) -> None:
         assert codes(run_guard("x", broken, T, CTX)) == ["guard.error"]
         assert run_guard("x", ok, T, CTX) == ()
+
+
+class TestGuardResults:
+    """What a guard may return: reasons, True, None or False; anything else is a bug in it."""
+
+    @pytest.mark.parametrize("result", [None, True, (), [], set(), frozenset(), iter(())])
+    def test_none_true_and_no_reasons_pass(self, result: Any) -> None:
+        assert run_guard("g.x", named("g.x", result), T, CTX) == ()
+
+    def test_false_refuses_as_guard_refused(self) -> None:
+        assert codes(run_guard("g.x", refuses, T, CTX)) == ["guard.refused"]
+
+    @pytest.mark.parametrize(
+        ("result", "kind"),
+        [
+            (0, "int"),
+            (0.0, "float"),
+            (0j, "complex"),
+            ("", "str"),
+            (b"", "bytes"),
+            ({}, "dict"),
+            (1, "int"),
+            ("no", "str"),
+            ({PHOTO.reason(what="x"): 1}, "dict"),
+        ],
+    )
+    def test_a_value_that_is_not_a_guard_result_is_guard_error_saying_so(
+        self, result: Any, kind: str
+    ) -> None:
+        (reason,) = run_guard("g.x", named("g.x", result), T, CTX)
+        assert reason.code == "guard.error"
+        assert reason.guard == "g.x"
+        assert isinstance(reason.error, TypeError)
+        assert str(reason.error) == (
+            f"guard returned {kind}, which is not a guard result "
+            "(an iterable of Reason, a bool or None)"
+        )
+
+    @pytest.mark.parametrize("result", [0, "", {}])
+    def test_composites_judge_a_falsy_non_result_as_the_engine_does(self, result: Any) -> None:
+        zero = named("g.zero", result)
+        assert codes(posflow.all_of(ok, zero)(T, CTX)) == ["guard.error"]
+        assert codes(posflow.any_of(zero)(T, CTX)) == ["guard.error"]
+        assert codes(posflow.not_(zero)(T, CTX)) == ["guard.error"]  # an error is not "absent"
+
+    @pytest.mark.parametrize("result", [0, 0.0, "", {}, b""])
+    @pytest.mark.parametrize("others", [0, 1, 2, 4], ids=lambda n: f"{n + 1}-guards")
+    def test_a_falsy_non_result_refuses_in_check_and_fire_however_many_guards(
+        self, result: Any, others: int
+    ) -> None:
+        # fire calls one or two guards itself and runs engine.decide for more
+        guards = (named("g.odd", result), *(named(f"g.ok{i}") for i in range(others)))
+        lc = posflow.Lifecycle(
+            ["a", posflow.State("b", final=True)],
+            [posflow.Transition("go", "a", "b", conditions=guards)],
+            "a",
+            guards=posflow.GuardRegistry(),
+        )
+        assert lc.check(T, "go").codes == ("guard.error",)
+        out = lc.fire(T, "go")
+        assert out.codes == ("guard.error",)
+        assert out.terminal is T
+        assert lc.available(T)["go"].codes == ("guard.error",)
+
+    @given(
+        value=st.one_of(
+            st.integers(),
+            st.floats(),
+            st.complex_numbers(),
+            st.text(max_size=3),
+            st.binary(max_size=3),
+            st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
+        ),
+        others=st.integers(0, 3),
+    )
+    def test_any_number_text_or_mapping_refuses_truthy_or_not(
+        self, value: Any, others: int
+    ) -> None:
+        guards = (*(named(f"g.ok{i}") for i in range(others)), named("g.odd", value))
+        lc = posflow.Lifecycle(
+            ["a", posflow.State("b", final=True)],
+            [posflow.Transition("go", "a", "b", conditions=guards)],
+            "a",
+            guards=posflow.GuardRegistry(),
+        )
+        assert lc.fire(T, "go").codes == lc.check(T, "go").codes == ("guard.error",)
 
 
 class TestGuardRegistry:

@@ -7,12 +7,20 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import posflow
 from posflow import Context, Lifecycle, State, Terminal, Transition
-from posflow._mask import _KNOWN_HARMLESS, _kind, is_sensitive_key, redact, unmasked_plain_json
+from posflow._mask import (
+    _KNOWN_HARMLESS,
+    _kind,
+    _unplain_key,
+    is_sensitive_key,
+    plain_json,
+    redact,
+    unmasked_plain_json,
+)
 from posflow.store import MemoryStore, TerminalService
 from strategies import SENSITIVE_KEYS, sensitive_items, styled_keys
 
@@ -433,3 +441,255 @@ class TestKeyStyles:
     ) -> None:
         styled = data.draw(styled_keys(key))
         assert posflow.redact({styled: ID_NO}) == {styled: ID_NO}
+
+
+# The terms of the module docstring's rule, as the tests below embed them in keys
+INSIDE = (  # found anywhere, even inside a word run together in one case
+    "password", "passwd", "passcode", "passphrase", "phone", "mobilenumber", "idcard",
+    "idnumber", "identitycard", "passport", "certificatenumber", "bankaccount", "bankacct",
+    "bankcard", "settleaccount", "settlementacct", "accountnumber", "acctnumber", "cardnumber",
+)  # fmt: skip
+AT_END = (  # found as the last letters of a word
+    "cardno", "accountno", "acctno", "idno", "mobileno", "mobile", "certificateno", "token",
+    "secret", "pwd", "otp", "acct", "cvv2", "apikey", "privatekey",
+)  # fmt: skip
+WORDS = (  # found only as whole words
+    "pin", "pan", "tel", "otp", "token", "ssn", "iban", "acct", "pwd", "cvv", "mobile",
+    "secret", "identity", "national_id", "master_key", "tel_no", "cert_no",
+)  # fmt: skip
+CHINESE = (
+    "密码", "口令", "验证码", "密钥", "手机", "电话", "身份证", "证件号", "护照", "银行卡",
+    "银行账户", "结算账户", "账号", "帐号", "账户号", "卡号",
+    "密碼", "手機", "電話", "身份證", "證件號", "護照", "銀行卡", "帳號", "卡號",
+)  # fmt: skip
+NOT_AN_ID_OR_MOBILE_AFTER = ("pa", "val", "vo", "auto")  # prepaidcard, invalidnumber, automobile
+FACT_WORDS = ("hash", "salt", "ok", "injected", "present", "count")  # password_hash, pin_count
+
+_letters = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz"), max_size=8)
+_one_case = st.sampled_from((str.lower, str.upper))
+# surrogates (category Cs) are left out of text unless asked for
+_NEAR_SURROGATES = st.characters(min_codepoint=0xD000, max_codepoint=0xE0FF, exclude_categories=())
+
+
+def _a_value_not_a_fact(key: str) -> bool:
+    """``key`` does not end in a word saying it holds a fact about a value (kept in clear)."""
+    last = key.lower().replace("-", "_").replace(".", "_").replace(" ", "_").split("_")[-1]
+    return not key.lower().endswith(("hash", "salt")) and last not in FACT_WORDS
+
+
+class TestRunTogetherKeys:
+    """Words run together in one case: long compounds are found, short words are not."""
+
+    @pytest.mark.parametrize(
+        ("key", "kind"),
+        [
+            ("bankaccountno", "account"),
+            ("BANKACCOUNTNUMBER", "account"),
+            ("legalpersonidcard", "id"),
+            ("LEGALPERSONIDCARD", "id"),
+            ("merchantidnumber", "id"),
+            ("legalrepidnumber", "id"),
+            ("merchantidno", "id"),
+            ("idcardno", "id"),
+            ("holderpassportno", "id"),
+            ("contactmobile", "phone"),
+            ("CONTACTMOBILE", "phone"),
+            ("legalpersonmobileno", "phone"),
+            ("reservedmobilenumber", "phone"),
+            ("settleacctno", "account"),
+            ("payeecardno", "account"),
+            ("PAYEECARDNOS", "account"),
+            ("PREPAIDCARDNO", "account"),  # a prepaid card is no ID card, but its number is
+            ("payeracct", "account"),
+            ("merchantbankcard", "account"),
+            ("settlementaccountnumber", "account"),
+            ("loginpwd", "secret"),
+            ("paytoken", "secret"),
+            ("ACCESSTOKEN", "secret"),
+            ("clientsecret", "secret"),
+            ("smsotp", "secret"),
+            ("merchantprivatekey", "secret"),
+            ("cardcvv2", "secret"),
+            ("loginpasscode", "secret"),
+            ("operatorpassword", "secret"),
+            # run together inside a separated or camelCase key
+            ("merchant_bankaccountno", "account"),
+            ("merchantBankaccountno", "account"),
+            ("legalRep-idcardno", "id"),
+        ],
+    )
+    def test_a_run_together_compound_is_masked(self, key: str, kind: str) -> None:
+        assert _kind(key) == kind
+        assert posflow.redact({key: CLEAR[kind]}) == {key: MASKED[kind]}
+
+    @pytest.mark.parametrize(
+        "key",
+        [
+            # short words inside everyday words
+            "company", "COMPANY", "companyname", "japan", "timespan", "shipping", "shippingfee",
+            "pinyin", "spin", "hotel", "hotelno", "HOTELNUMBER", "intel", "ssnap",
+            # "no" beginning another word, "id" ending one, "mobile" inside one
+            "cardnotpresent", "accountnotice", "didnotsign", "mobilepos", "automobile",
+            "automobilenumber", "prepaidcard", "invalidnumber", "voidnumber",
+            "validno", "masterkeyinjected",
+            # facts about a value, and accounts or cards that are not numbers
+            "password_hash", "passwordhash", "PASSWORDSALT", "pin_count", "card_count",
+            "cardcount", "account_status", "accountstatus", "account", "accountname", "card",
+            "cardtype", "merchantid", "terminalid", "idempotencykey",
+        ],
+    )  # fmt: skip
+    def test_a_look_alike_stays_in_clear(self, key: str) -> None:
+        assert not is_sensitive_key(key)
+        assert posflow.redact({key: ID_NO}) == {key: ID_NO}
+
+    @pytest.mark.parametrize("key", sorted(_KNOWN_HARMLESS | {"terminal_id"}))
+    def test_posflows_own_keys_run_together_stay_in_clear(self, key: str) -> None:
+        for written in (key, key.replace("_", ""), key.replace("_", "").upper()):
+            assert not is_sensitive_key(written), written
+
+    @settings(max_examples=50)
+    @given(stem=st.sampled_from(INSIDE), before=_letters, after=_letters, case=_one_case)
+    def test_a_long_compound_is_found_between_any_letters(
+        self, stem: str, before: str, after: str, case: Any
+    ) -> None:
+        key = case(before + stem + after)
+        assume(not before.endswith(NOT_AN_ID_OR_MOBILE_AFTER) and _a_value_not_a_fact(key))
+        assert is_sensitive_key(key), key
+
+    @settings(max_examples=50)
+    @given(stem=st.sampled_from(AT_END), before=_letters, case=_one_case)
+    def test_a_compound_ending_a_word_is_found_after_any_letters(
+        self, stem: str, before: str, case: Any
+    ) -> None:
+        assume(not before.endswith(NOT_AN_ID_OR_MOBILE_AFTER))
+        key = case(before + stem)
+        assert is_sensitive_key(key), key
+        assert is_sensitive_key(f"{key}_{case('value')}"), key
+
+    @settings(max_examples=50)
+    @given(
+        word=st.sampled_from(WORDS),
+        before=_letters,
+        after=_letters,
+        sep=st.sampled_from(("_", "-", ".", " ", "/", ":")),
+        case=_one_case,
+    )
+    def test_a_short_word_is_found_between_separators(
+        self, word: str, before: str, after: str, sep: str, case: Any
+    ) -> None:
+        key = case(sep.join(w for w in (before, word.replace("_", sep), after) if w))
+        assume(_a_value_not_a_fact(key))
+        assert is_sensitive_key(key), key
+
+    @pytest.mark.parametrize(
+        ("run_together", "separated"),
+        [
+            ("operatorpin", "operator_pin"),
+            ("cardpan", "cardPan"),
+            ("contacttel", "contact-tel"),
+            ("userssn", "user.ssn"),
+            ("payeeiban", "payeeIBAN"),
+        ],
+    )
+    def test_a_short_word_is_found_only_when_its_word_shows(
+        self, run_together: str, separated: str
+    ) -> None:
+        # the price of no false positives in company, hotel, shipping: run into another
+        # word in one case, a short word is not read
+        assert not is_sensitive_key(run_together)
+        assert is_sensitive_key(separated)
+
+    def test_key_names_are_classified_once_and_then_remembered(self) -> None:
+        # keys repeat from event to event: masking must not run the patterns again
+        for cached in (_kind, _unplain_key):
+            cached("payeeCardNo-cache-probe")
+            hits = cached.cache_info().hits
+            cached("payeeCardNo-cache-probe")
+            assert cached.cache_info().hits == hits + 1
+        hits = _kind.cache_info().hits
+        assert is_sensitive_key("payeeCardNo-cache-probe")
+        assert _kind.cache_info().hits == hits + 1
+
+
+class TestChineseKeys:
+    """Chinese has no separators: its terms are found anywhere in the key."""
+
+    @pytest.mark.parametrize(
+        ("key", "kind"),
+        [
+            ("身份证号", "id"), ("身份证号码", "id"), ("证件号码", "id"), ("护照号", "id"),
+            ("法人身份证号", "id"), ("法人IdCard", "id"), ("身份證號", "id"),
+            ("银行卡号", "account"), ("银行账号", "account"), ("结算账号", "account"),
+            ("账号", "account"), ("卡号", "account"), ("商户银行卡号", "account"),
+            ("merchant银行账号", "account"), ("商户_结算账户", "account"), ("銀行帳號", "account"),
+            ("手机号", "phone"), ("手机号码", "phone"), ("电话", "phone"), ("联系电话", "phone"),
+            ("联系人手機", "phone"),
+            ("密码", "secret"), ("登录密码", "secret"), ("支付密码", "secret"),
+            ("短信验证码", "secret"), ("登錄密碼", "secret"),
+        ],
+    )  # fmt: skip
+    def test_a_chinese_key_is_masked(self, key: str, kind: str) -> None:
+        assert _kind(key) == kind
+        assert posflow.redact({key: CLEAR[kind]}) == {key: MASKED[kind]}
+
+    @pytest.mark.parametrize(
+        "key", ["商户名称", "账户状态", "账户类型", "证件类型", "地址", "型号", "商户", "金额"]
+    )
+    def test_a_chinese_key_naming_no_such_value_stays_in_clear(self, key: str) -> None:
+        assert posflow.redact({key: ID_NO}) == {key: ID_NO}
+
+    @settings(max_examples=50)
+    @given(
+        stem=st.sampled_from(CHINESE),
+        before=st.text(st.sampled_from("商户法人联系结算新旧abcXYZ_- "), max_size=4),
+        after=st.text(st.sampled_from("号码人工主备abcXYZ_- "), max_size=4),
+    )
+    def test_a_chinese_term_is_found_anywhere(self, stem: str, before: str, after: str) -> None:
+        key = before + stem + after
+        assume(_a_value_not_a_fact(key))
+        assert is_sensitive_key(key), key
+        assert not unmasked_plain_json({"merchant": [{key: "x"}]})
+
+    def test_chinese_keys_are_masked_in_payloads_changes_and_evidence(self) -> None:
+        # the surfaces of TestNothingSensitiveLeaks, for one key of each kind
+        for key, value in (("法人身份证号", ID_NO), ("结算账号", ACCOUNT), ("联系电话", PHONE)):
+            for text in _surfaces(key, value):
+                assert value not in text, f"{key}={value!r} leaked in {text!r}"
+
+
+class TestPlainJsonText:
+    """Text holding a surrogate code point is not plain: JSON may not read it back as it was."""
+
+    @pytest.mark.parametrize(
+        "text",
+        ["\ud83d\ude00", "a\ud800", "\udfff", "中\udc80文"],
+        ids=["pair", "lone-high", "lone-low", "between-chinese"],
+    )
+    def test_text_with_a_surrogate_is_not_plain(self, text: str) -> None:
+        for value in ({"s": text}, {text: 1}, {"l": [1, text]}, {"d": {"k": [[text]]}}):
+            assert not plain_json(value)
+            assert not unmasked_plain_json(value)
+
+    def test_a_surrogate_pair_would_not_read_back_as_it_was(self) -> None:
+        pair = "\ud83d\ude00"
+        assert json.loads(json.dumps(pair)) == "\U0001f600" != pair
+        assert json.loads(json.dumps("\ud800")) == "\ud800"  # a lone one would
+
+    @pytest.mark.parametrize("text", ["", "ascii", "café", "明记面馆", "😀", "\U0001f600中"])
+    def test_other_text_is_plain(self, text: str) -> None:
+        for value in ({"s": text}, {text or "k": 1}, {"l": [text]}, {"d": {"k": text}}):
+            assert plain_json(value)
+            assert unmasked_plain_json(value)
+
+    def test_keys_posflow_does_not_know_are_looked_through_in_either_mode(self) -> None:
+        assert unmasked_plain_json({"amount": "x", "商户名称": "明记"})
+        assert not unmasked_plain_json({"商户名称\ud800": 1})
+        assert not plain_json({"商户名称\ud800": 1})
+
+    @settings(max_examples=50)
+    @given(text=st.text(_NEAR_SURROGATES, max_size=6))
+    def test_plain_text_reads_back_equal(self, text: str) -> None:
+        holds_surrogate = any("\ud800" <= c <= "\udfff" for c in text)
+        assert plain_json({text: [text]}) is not holds_surrogate
+        if not holds_surrogate:
+            assert json.loads(json.dumps({text: [text]})) == {text: [text]}

@@ -383,12 +383,13 @@ HOSTILE = st.one_of(
 
 
 def refusable(value: str) -> bool:
-    """Strings a store may refuse (with InvalidInput): empty, with NUL, or over the id limit.
+    """Strings a store may refuse (with InvalidInput): empty, whitespace only, with NUL, too long.
 
-    Only ids and keys have a length limit (``MAX_ID_LENGTH`` characters); actors
-    and data are checked here with the same predicate, which is permissive.
+    Only ids and keys have a length limit (``MAX_ID_LENGTH`` characters), and a key
+    may be whitespace only; actors, keys and data are checked here with the same
+    predicate, which is permissive.
     """
-    return not value or "\x00" in value or len(value) > MAX_ID_LENGTH
+    return not value or value.isspace() or "\x00" in value or len(value) > MAX_ID_LENGTH
 
 
 def attempt(call: Any) -> tuple[Any, PosflowError | None]:

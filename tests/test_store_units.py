@@ -24,6 +24,7 @@ from posflow.errors import (
     InvalidInput,
     SchemaMismatch,
     StoreUnavailable,
+    TerminalNotFound,
 )
 from posflow.store import (
     Command,
@@ -40,6 +41,9 @@ from posflow.store import (
     _records,
 )
 from sql_support import execute_behind
+
+CLEAR_VALUES = ("13812345678", "110101199003074512", "6222020200112233445", "1234")
+"""Sensitive values the tests below put in payloads and changes, never to be seen in clear."""
 
 SMALL = Lifecycle(
     ["a", State("b", final=True)],
@@ -152,8 +156,12 @@ class TestRecordRows:
         ({"list": [{"pin": "1234"}], "fine": (1, 2)}, False),
         ({"when": dt.datetime(2026, 1, 2, tzinfo=dt.UTC)}, False),
         ({"merchant-ID_Number": "110101199003074512"}, False),
-        ({"pinned": True, "hotel": "tel"}, True),
-        ({"caf\u00e9": {"x": [1, None]}}, True),
+        ({"法人身份证号": "110101199003074512", "商户名称": "明记"}, False),
+        ({"merchant": {"银行卡号": "6222020200112233445"}}, False),
+        ({"legalpersonidcard": "110101199003074512"}, False),
+        ({"pinned": True, "hotel": "tel", "company": "x", "shipping": 1}, True),
+        ({"caf\u00e9": {"x": [1, None]}, "商户名称": "明记"}, True),
+        ({"note": "a\ud800"}, False),  # a lone surrogate: not plain, stored as it is
         ({"t": (1,)}, False),
         ({}, True),
     )
@@ -177,7 +185,8 @@ class TestRecordRows:
             assert plain is taken
         assert fast.record == general.record
         assert fast.record.seq == 3
-        assert "13812345678" not in repr(fast.record) + repr(expected)
+        for clear in CLEAR_VALUES:
+            assert clear not in repr(fast.record) + repr(expected) + repr(fast)
         store.close()
 
     def test_a_refusal_row_carries_its_reasons(self, tmp_path: Any) -> None:
@@ -367,11 +376,55 @@ class TestPlainEncoding:
         assert isinstance(failed.error, InvalidInput)
         assert svc.history("T1") == svc.history("T2") == []
 
-    def test_a_lone_surrogate_is_left_to_the_json_module(self) -> None:
-        value = {"s": "\ud800"}
-        assert plain_json(value)
-        assert _json.encode_plain(value) == '{"s":"\\ud800"}'
-        assert _json.decode_json("T1", "data", _json.encode_plain(value)) == value
+    @pytest.mark.parametrize("text", ["\ud800", "a\udfffb", "\ude00\ud83d"])
+    def test_a_lone_surrogate_is_not_plain_and_reads_back_as_it_was(self, text: str) -> None:
+        # a low one before a high one is no pair: each is lone
+        for value in ({"s": text}, {text: [text]}):
+            assert not plain_json(value)
+            stored = _json.encode_data("T1", value)
+            assert stored == _json.encode_plain(value) == _json.encode_audit(value)
+            assert stored.isascii()
+            assert _json.decode_json("T1", "data", stored) == value
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            {"s": "\ud83d\ude00"},
+            {"merchant": {"name": "明记\udbff\udfff"}},
+            {"\ud800\udc00": 1},
+            {"l": [1, ["x", "\ud83d\ude00"]]},
+        ],
+        ids=["value", "nested", "key", "list"],
+    )
+    def test_a_surrogate_pair_is_refused_as_it_would_read_back_as_another_character(
+        self, value: dict[str, Any]
+    ) -> None:
+        assert not plain_json(value)
+        for encode in (
+            lambda: _json.encode_data("T1", value),
+            lambda: _json.encode_audit(value),
+            lambda: _records.changes_json(value),
+        ):
+            with pytest.raises(InvalidInput, match="surrogate pair"):
+                encode()
+        for plain in (_json.encode_plain, _json.encode_plain_utf8):
+            with pytest.raises(ValueError, match="surrogate pair"):
+                plain(value)  # a caller that took it for plain still cannot write it
+
+    def test_a_payload_object_whose_text_holds_a_pair_is_refused_as_well(self) -> None:
+        payload = {"when": dt.date(2026, 1, 1), "tags": {"\ud83d\ude00"}, "t": ("\ud83d",)}
+        with pytest.raises(InvalidInput, match=r"value\['tags'\]\[0\] holds a surrogate pair"):
+            _json.encode_audit(payload)
+        del payload["tags"]
+        text = _json.encode_audit(payload)
+        assert _json.decode_json("T1", "payload", text) == {"when": "2026-01-01", "t": ["\ud83d"]}
+
+    def test_a_character_beyond_the_basic_plane_is_plain_and_reads_back_equal(self) -> None:
+        value = {"note": "😀", "when": dt.date(2026, 1, 1)}  # not plain: the json module writes it
+        text = _json.encode_audit(value)
+        assert "\\ud83d\\ude00" in text
+        assert _json.decode_json("T1", "payload", text) == {"note": "😀", "when": "2026-01-01"}
+        assert plain_json({"note": "😀"})
 
     def test_nesting_deeper_than_pydantic_core_goes_is_left_to_the_json_module(self) -> None:
         deep: dict[str, Any] = {}
@@ -449,6 +502,61 @@ def _sales(tmp_path: Any, changes: dict[str, Any]) -> TerminalService:
     return svc
 
 
+class TestSurrogatesStored:
+    """Text holding surrogates is stored and read back as it was, or refused: never altered."""
+
+    PAIR = "a\ud83d\ude00b"  # two code points JSON would read back as one: "a😀b"
+    LONE = "a\ud800b"
+
+    def test_terminal_data_with_a_pair_is_refused_and_with_a_lone_one_kept(
+        self, tmp_path: Any
+    ) -> None:
+        svc = _sales(tmp_path, {"n": 1})
+        with pytest.raises(InvalidInput, match="surrogate pair") as caught:
+            svc.create("T3", {"merchant": {"name": self.PAIR}})
+        assert caught.value.field == "data"
+        with pytest.raises(TerminalNotFound):
+            svc.get("T3")
+        svc.create("T4", {"merchant": {"name": self.LONE}, self.LONE: [self.LONE]})
+        assert svc.get("T4").data == {"merchant": {"name": self.LONE}, self.LONE: [self.LONE]}
+
+    @pytest.mark.parametrize(
+        ("payload", "changes"),
+        [
+            ({"memo": PAIR}, {"n": 1}),
+            ({"memo": "x"}, {"merchant": {"name": PAIR}}),
+            ({"memo": "x"}, {PAIR: 1}),
+            ({"memo": "x", "when": dt.date(2026, 1, 1)}, {"note": [PAIR], "pin": "1234"}),
+        ],
+        ids=["payload", "changes", "changes-key", "masked-changes"],
+    )
+    def test_a_fire_storing_a_pair_is_refused_and_changes_nothing(
+        self, tmp_path: Any, payload: dict[str, Any], changes: dict[str, Any]
+    ) -> None:
+        svc = _sales(tmp_path, changes)
+        with pytest.raises(InvalidInput, match="surrogate pair"):
+            svc.fire("T1", "go", Context(payload))
+        [failed] = svc.fire_many([Command("T2", "go", payload=payload)], errors="return")
+        assert isinstance(failed, CommandFailed)
+        assert isinstance(failed.error, InvalidInput)
+        for t in ("T1", "T2"):
+            assert svc.get(t).data == {}
+            assert svc.history(t) == []
+
+    def test_a_fire_storing_lone_surrogates_reads_back_as_it_was(self, tmp_path: Any) -> None:
+        changes = {"note": self.LONE, self.LONE: {"n": 1}}
+        svc = _sales(tmp_path, changes)
+        ctx = Context({"memo": self.LONE, "l": [self.LONE]}, at=TestStoredRecords.AT)
+        single = svc.fire("T1", "go", ctx)
+        [many] = svc.fire_many([Command("T2", "go")], ctx)
+        for t, out in (("T1", single), ("T2", many)):
+            (record,) = svc.history(t)
+            assert out.record == record  # type: ignore[union-attr]
+            assert record.changes == changes
+            assert record.payload == {"memo": self.LONE, "l": [self.LONE]}
+            assert svc.get(t).data == changes
+
+
 class TestStoredRecords:
     """A stored outcome's record is built only when read, equal to the one stored."""
 
@@ -496,6 +604,13 @@ class TestStoredRecords:
             ({"amount": 5}, {"pin": "1234", "n": (1, 2)}, True),  # masked changes
             ({"amount": 5}, {"n": (1, 2)}, True),  # unmasked, but not plain JSON
             ({"pin": "1234"}, {}, False),  # masked, but plain JSON
+            ({"法人身份证号": "110101199003074512"}, {"n": 1}, False),  # Chinese keys too
+            ({"amount": 5}, {"商户": {"身份证号码": "110101199003074512"}}, True),
+            (
+                {"银行账号": "6222020200112233445"},
+                {"legalpersonidcard": "110101199003074512"},
+                True,
+            ),
             ({}, {}, False),
         ],
     )
@@ -505,10 +620,17 @@ class TestStoredRecords:
         svc = _sales(tmp_path, changes)
         ctx = Context(payload, at=self.AT)
         outs = svc.fire_many([Command("T1", "go")], ctx)
+        single = svc.fire("T2", "go", ctx)
         assert (type(outs[0]._record) is not tuple) is built
         general = svc.lifecycle.fire(svc.lifecycle.new_terminal("T1"), "go", ctx).record
         assert outs[0].record == general.with_seq(0)  # what the outcome's record always was
-        assert "1234" not in repr(outs[0].record)
+        with contextlib.closing(sqlite3.connect(tmp_path / "s.db")) as conn:
+            rows = conn.execute("SELECT * FROM posflow_history").fetchall()
+        assert len(rows) == 2
+        texts = [repr(outs[0].record), repr(outs[0]), repr(single.record), repr(single), str(rows)]
+        texts += [repr(svc.history(t)) for t in ("T1", "T2")]
+        for clear in CLEAR_VALUES:
+            assert not [text for text in texts if clear in text], clear
 
     def test_changes_that_are_not_json_fail_their_command_only(self, tmp_path: Any) -> None:
         svc = _sales(tmp_path, {"x": float("nan")})

@@ -10,11 +10,12 @@ from typing import Any, cast
 import attrs
 
 from posflow._mask import redact
-from posflow._terminal import mapping_copy
+from posflow._terminal import data_dict, mapping_copy
 from posflow.errors import InvalidInput
 from posflow.policy import Policy, default_policy
 from posflow.ports import Clock, FrozenClock, Ports, SystemClock
 from posflow.ports._clock import aware
+from posflow.ports._container import picklable
 
 __all__ = ["Context"]
 
@@ -90,6 +91,14 @@ class _ContextSlots:
         "ports",
     )
 
+    # Not a field of Context: whether now() is the system clock's reading (no fixed
+    # time, the system clock, exactly the Context class), so that Lifecycle.fire reads
+    # time.time_ns() itself. It is derived from the fields, so it is declared here,
+    # where attrs does not look: not in attrs.fields, asdict, repr, ==, evolve or a
+    # pickle. Every way of making a context sets it (Context.__new__, _subclass_new,
+    # __attrs_post_init__, and unpickling).
+    _system_time: bool
+
 
 _new_slots = _ContextSlots
 
@@ -118,6 +127,13 @@ class Context(_ContextSlots):
     A subclass (one that overrides :meth:`now`, say) takes the same arguments; an
     attrs subclass may add fields of its own.
 
+    A context pickles, for handing to another process, as long as its ports and
+    clock do (posflow's own always do). The copy is of the same class, with the
+    same payload, actor, time and policy and copies of the clock and ports; it
+    carries the payload as it is, secrets included (unlike an outcome's history
+    record, which is masked). A port or clock that cannot go (one holding a lock or
+    a connection) raises :class:`pickle.PicklingError` naming it.
+
     Raises:
         InvalidInput: naming ``payload`` (not a mapping), ``clock`` (nothing with a
             ``now()``), ``ports`` (not a :class:`~posflow.Ports`), ``policy`` or ``at``
@@ -133,9 +149,6 @@ class Context(_ContextSlots):
     ports: Ports = attrs.field(factory=Ports)
     policy: Policy = attrs.field(factory=default_policy, converter=_policy, repr=False)
     at: dt.datetime | None = None
-    # whether now() is the system clock's reading: no fixed time, the system clock,
-    # exactly this class. Lifecycle.fire then reads time.time_ns() itself.
-    _system_time: bool = attrs.field(init=False, default=False, eq=False, repr=False)
 
     def __new__(
         cls,
@@ -206,6 +219,21 @@ class Context(_ContextSlots):
             object.__setattr__(self, "at", aware(at, "at"))
         object.__setattr__(self, "_system_time", False)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the payload's read-only view cannot be pickled: a plain dict goes instead. The
+        # copy is made without a constructor (see _context_of), as attrs' own pickling
+        # would, so a subclass with an __init__ of its own pickles too
+        fields = _fields_of(self)
+        fields["payload"] = data_dict(self.payload)
+        clock = fields["clock"]
+        if clock.__class__ is not SystemClock and clock.__class__ is not FrozenClock:
+            picklable("clock", clock)  # a failure names the clock (ports check their own)
+        return (_context_of, (self.__class__, fields, _instance_dict(self)))
+
+    def __copy__(self) -> Context:
+        # without this, copy.copy would take the pickling path above and its checks
+        return _context_of(self.__class__, _fields_of(self), _instance_dict(self))
+
     def now(self) -> dt.datetime:
         """The time of this event: ``at`` when given, else the clock's now."""
         return self.at if self.at is not None else self.clock.now()
@@ -214,6 +242,39 @@ class Context(_ContextSlots):
         """Return a copy carrying another payload (the rest is shared)."""
         merged = {**(payload or {}), **values}
         return Context(merged, self.actor, self.clock, self.ports, self.policy, self.at)
+
+
+def _fields_of(ctx: Context) -> dict[str, Any]:
+    """Every attrs field of ``ctx`` (a subclass's own too), by name."""
+    return {f.name: getattr(ctx, f.name) for f in attrs.fields(ctx.__class__)}
+
+
+def _instance_dict(ctx: Context) -> dict[str, Any] | None:
+    """What a subclass without ``__slots__`` keeps in its instance ``__dict__``, if anything."""
+    return dict(getattr(ctx, "__dict__", None) or {}) or None
+
+
+def _context_of(
+    cls: type[Context], fields: dict[str, Any], extra: dict[str, Any] | None
+) -> Context:
+    """A context of class ``cls`` with ``fields``: a pickled or copied one, made again.
+
+    The fields were checked when the original was made, so they are set as they
+    are, without a constructor; only the payload is made read-only again, and
+    whether ``now()`` is the system clock's reading is worked out again, as
+    ``Context.__new__`` works it out.
+    """
+    made = object.__new__(cls)
+    for name, value in fields.items():
+        object.__setattr__(made, name, value)
+    payload = fields["payload"]
+    if payload.__class__ is not MappingProxyType:
+        object.__setattr__(made, "payload", MappingProxyType(payload) if payload else _EMPTY)
+    system = cls is Context and made.at is None and made.clock.__class__ is SystemClock
+    object.__setattr__(made, "_system_time", system)
+    if extra:
+        made.__dict__.update(extra)
+    return made
 
 
 def _subclass_new(cls: type[Context], *args: Any, **kwargs: Any) -> Context:

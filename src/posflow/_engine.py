@@ -92,6 +92,11 @@ def decide(
 ) -> tuple[Reason, ...]:
     """Run every guard, in order, and collect every reason (a raising guard gives one too).
 
+    A guard passes with ``None``, ``True`` or no reasons (an empty tuple, list or
+    other iterable); ``False`` refuses with ``guard.refused``; and a result that is
+    none of these (``0``, ``""``, a mapping, ...) refuses with ``guard.error``,
+    however it would read as a bool: see :func:`~posflow.guards._framework.normalise`.
+
     ``Lifecycle.fire`` runs steps of one or two guards itself (judging any result other
     than the empty tuple with :func:`collect`) and calls this for more.
     """
@@ -104,8 +109,9 @@ def decide(
         if r:
             if r is True:
                 continue
-        elif r is not False:
-            continue  # None or an empty result: the guard passed
+        elif r is None or r.__class__ is tuple or r.__class__ is list:
+            continue  # None or no reasons: the guard passed
+        # anything else falsy (False, 0, "", {}) is judged by normalise, never taken for a pass
         if found is None:
             found = []
         found.extend(normalise(name, r))
@@ -125,9 +131,9 @@ def collect(
         if r:
             if r is True:
                 continue
-        elif r is not False:
-            continue  # None or an empty result: the guard passed
-        found.extend(normalise(name, r))
+        elif r is None or r.__class__ is tuple or r.__class__ is list:
+            continue  # None or no reasons: the guard passed
+        found.extend(normalise(name, r))  # as in decide: 0, "" or {} is not a pass
     return tuple(found)
 
 

@@ -157,9 +157,16 @@ class Lifecycle:
     # -- terminals -------------------------------------------------------------------
 
     def new_terminal(self, terminal_id: str, data: Mapping[str, Any] | None = None) -> Terminal:
-        """A fresh terminal in the initial state, version 0."""
+        """A fresh terminal in the initial state, version 0.
+
+        Raises:
+            InvalidInput: naming ``terminal_id`` when it is not a non-empty string, or
+                is whitespace only; naming ``data`` when that is not a mapping.
+        """
         if not isinstance(terminal_id, str) or not terminal_id:
             raise InvalidInput("a terminal id must be a non-empty string", field="terminal_id")
+        if terminal_id.isspace():
+            raise InvalidInput("a terminal id must not be whitespace only", field="terminal_id")
         return Terminal(terminal_id, self.initial, 0, data)
 
     # -- the engine ------------------------------------------------------------------

@@ -49,6 +49,24 @@ def _freeze(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return _EMPTY if data is None else MappingProxyType(mapping_copy(data, "data"))
 
 
+def _id(terminal_id: str) -> str:
+    """A terminal's id: text with a character other than whitespace (nothing is stripped).
+
+    Only the class is checked beyond that: what a store can hold (length, NUL) is
+    the store's rule, checked where a terminal is stored.
+    """
+    # a converter, as for the version: one call, and a class compare on the common path
+    if terminal_id.__class__ is str and terminal_id and not terminal_id.isspace():
+        return terminal_id
+    if not isinstance(terminal_id, str):
+        raise InvalidInput(f"must be a string, got {type(terminal_id).__name__}", field="id")
+    if not terminal_id:
+        raise InvalidInput("must be a non-empty string", field="id")
+    if terminal_id.isspace():
+        raise InvalidInput("must not be whitespace only", field="id")
+    return terminal_id
+
+
 def _version(version: int) -> int:
     """A version counts accepted transitions: a non-negative int (a bool is not one here)."""
     # a converter rather than a validator: attrs calls it without its validators' switch
@@ -91,7 +109,8 @@ class Terminal(_TerminalSlots):
     for handing to another process; the copy is equal.
 
     Attributes:
-        id: the terminal's id (often the merchant-facing terminal number).
+        id: the terminal's id (often the merchant-facing terminal number): a
+            non-empty string that is not whitespace only, kept exactly as given.
         state: the current state, one of the lifecycle's declared states.
         version: how many accepted transitions the record has been through: a
             non-negative ``int`` (not a bool, not a string of digits).
@@ -99,10 +118,10 @@ class Terminal(_TerminalSlots):
             read-only; masked in reprs.
 
     Raises:
-        InvalidInput: naming ``version`` or ``data`` when either is not what it must be.
+        InvalidInput: naming ``id``, ``version`` or ``data`` when one is not what it must be.
     """
 
-    id: str
+    id: str = attrs.field(converter=_id)
     state: str
     version: int = attrs.field(default=0, converter=_version)
     data: Mapping[str, Any] = attrs.field(default=_EMPTY, converter=_freeze, repr=_data_repr)

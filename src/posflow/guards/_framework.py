@@ -36,15 +36,22 @@ __all__ = [
 ]
 
 GuardResult: TypeAlias = Iterable[Reason] | bool | None
-"""What a guard returns: reasons (empty means pass), or a plain bool, or ``None`` (pass)."""
+"""What a guard returns: reasons (none means pass), ``True`` or ``None`` (pass), ``False``.
+
+Anything else, a ``0`` or an empty string or mapping as much as a ``1``, is not
+a guard result: it refuses with ``guard.error`` (see :func:`normalise`).
+"""
 
 
 class Guard(Protocol):
     """A check a transition must pass: ``(terminal, ctx) -> reasons``.
 
-    An empty result means the check passed. A plain ``False`` is accepted (as from
-    a ``transitions`` condition) and reported as ``guard.refused``, but a guard
-    that explains itself with reasons is what posflow is for.
+    An empty result (no reasons), ``None`` or ``True`` means the check passed. A
+    plain ``False`` is accepted (as from a ``transitions`` condition) and reported
+    as ``guard.refused``, but a guard that explains itself with reasons is what
+    posflow is for. Any other value is a bug in the guard, reported as
+    ``guard.error`` whether it is truthy or not: a ``0``, an empty string or an
+    empty mapping never passes.
     """
 
     def __call__(self, terminal: Terminal, ctx: Context, /) -> GuardResult:
@@ -143,13 +150,23 @@ def _unavailable(guard_name: str, port: str, exc: BaseException) -> Reason:
 
 
 def normalise(name: str, result: GuardResult) -> tuple[Reason, ...]:
-    """Turn any accepted guard result into a tuple of reasons."""
+    """Turn whatever guard ``name`` returned into a tuple of reasons (empty: it passed).
+
+    ``None``, ``True`` and an iterable of no reasons pass; ``False`` is
+    ``guard.refused``. A value that is not a guard result is ``guard.error`` with
+    a ``TypeError`` saying so, whether it is truthy or not: a number (``0`` as
+    much as ``1``), text (iterable, but of characters) and a mapping (iterable, but
+    of keys; an effect's result, say, given as a guard).
+    """
     if result is None or result is True:
         return ()
     if result is False:
         return (GUARD_REFUSED.reason(guard=name),)
-    if not isinstance(result, Iterable):
-        err = TypeError(f"guard returned {type(result).__name__}, not an iterable of Reason")
+    if isinstance(result, str | bytes | bytearray | Mapping) or not isinstance(result, Iterable):
+        err = TypeError(
+            f"guard returned {type(result).__name__}, which is not a guard result "
+            "(an iterable of Reason, a bool or None)"
+        )
         return (GUARD_ERROR.reason(guard=name, error=err, error_type="TypeError"),)
     try:
         reasons = tuple(result)

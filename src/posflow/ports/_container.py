@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import pickle
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
@@ -18,7 +19,7 @@ from posflow.ports._merchants import InMemoryMerchantFile, MerchantFile
 from posflow.ports._operators import InMemoryOperatorDirectory, OperatorDirectory
 from posflow.ports._risk import InMemoryRiskRegistry, RiskRegistry
 
-__all__ = ["PORT_NAMES", "Ports", "shield", "unshielded"]
+__all__ = ["PORT_NAMES", "Ports", "picklable", "shield", "unshielded"]
 
 PORT_NAMES: Final = (
     "documents",
@@ -129,6 +130,27 @@ def unshielded(port: Any) -> Any:
     return port
 
 
+def picklable(label: str, value: Any) -> Any:
+    """``value`` itself, once it proved it pickles; else a ``PicklingError`` naming ``label``.
+
+    For the caller's own ports and clock, about to be pickled with a context:
+    pickle's own error names only the innermost object that refused (``cannot
+    pickle '_thread.lock' object``), not the port holding it. The value is
+    pickled once here to find out, and then again as part of the whole, which
+    keeps the objects it shares with the rest of the context shared in the copy.
+    posflow's own ports and clocks always pickle and are not checked.
+    """
+    try:
+        pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        raise pickle.PicklingError(
+            f"{label} ({type(value).__qualname__}) cannot be pickled: "
+            f"{type(exc).__name__}: {exc}. Pickle a context only with ports and a clock "
+            "that pickle, or give the other process ports of its own"
+        ) from exc
+    return value
+
+
 _NO_EXTRA: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
@@ -147,6 +169,10 @@ class Ports:
     posflow's in-memory ones are shielded: if one raises, whatever the exception,
     the guard that called it refuses with a retryable ``port.unavailable`` reason
     that names the port, and nothing is changed.
+
+    Ports pickle (with a context, say) when each port does; posflow's in-memory
+    ones always do. One that cannot raises :class:`pickle.PicklingError` naming
+    it; the copy shields the caller's ports again.
 
     Attributes:
         documents: the document vault (:class:`DocumentVault`).
@@ -190,3 +216,29 @@ class Ports:
     def replace(self, **ports: Any) -> Ports:
         """Return a copy with some ports replaced (the others are shared)."""
         return attrs.evolve(self, **ports)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the extra ports' read-only view cannot be pickled: a plain dict of them goes
+        # instead. The caller's ports go without their shields (the copy is shielded
+        # again) and must prove they pickle, so that a failure names the port
+        fields: dict[str, Any] = {}
+        for f in attrs.fields(type(self)):
+            value = getattr(self, f.name)
+            if f.name == "extra":
+                value = {
+                    key: picklable(f"ports.extra[{key!r}]", unshielded(port))
+                    for key, port in value.items()
+                }
+            elif f.name in PORT_NAMES and not _trusted(value):
+                value = picklable(f"ports.{f.name}", unshielded(value))
+            fields[f.alias] = value
+        return (_ports_of, (type(self), fields))
+
+    def __copy__(self) -> Ports:
+        # without this, copy.copy would take the pickling path above and its checks
+        return attrs.evolve(self)
+
+
+def _ports_of(cls: type[Ports], fields: dict[str, Any]) -> Ports:
+    """A pickled :class:`Ports` made again by its constructor, which shields the caller's ports."""
+    return cls(**fields)

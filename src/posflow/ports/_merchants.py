@@ -54,5 +54,16 @@ class InMemoryMerchantFile:
     def __len__(self) -> int:
         return len(self._records)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # the records' read-only views cannot be pickled: plain copies go, filed again on load
+        state = dict(self.__dict__)
+        state["_records"] = {key: dict(record) for key, record in self._records.items()}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        records = state["_records"]
+        self.__dict__.update(state)
+        self._records = {key: MappingProxyType(record) for key, record in records.items()}
+
     def __repr__(self) -> str:
         return f"InMemoryMerchantFile({len(self._records)} records)"

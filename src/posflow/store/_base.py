@@ -187,6 +187,13 @@ class Store(Protocol):
         """The schema version found in the database, ``None`` when there is no schema."""
         ...
 
+    def drop_schema(self) -> None:
+        """Remove every terminal, history record and key, and the schema itself. Irreversible.
+
+        Every read and transaction then raises ``SchemaMismatch`` until
+        ``create_schema()`` makes the store usable again, empty.
+        """
+
     def transaction(self) -> AbstractContextManager[StoreTx]:
         """A write transaction: commits when the block ends, rolls back when it raises."""
         ...
@@ -230,14 +237,24 @@ def is_seconds(value: object) -> bool:
     return type(value) in (int, float) and 0 <= value < float("inf")  # type: ignore[operator]
 
 
-def check_text(value: object, field: str, longest: int | None = None) -> str:
+def check_text(
+    value: object, field: str, longest: int | None = None, *, blank: bool = False
+) -> str:
     """An id, event, actor or key as every store can keep it: non-empty text, no NUL.
+
+    Text of whitespace alone (spaces, a tab, an ideographic space) is refused
+    too: an id, an event or an actor that reads as nothing is a form left blank,
+    not a name. ``blank=True`` accepts it, for idempotency keys (see
+    :func:`check_key`). Nothing is stripped: text with whitespace around a name
+    is kept exactly as given, and is another value than the name alone.
 
     With ``longest``, also at most that many characters. ``InvalidInput`` names
     ``field`` otherwise.
     """
     if type(value) is not str or not value:
         raise InvalidInput("must be a non-empty string", field=field)
+    if not blank and value.isspace():
+        raise InvalidInput("must not be whitespace only", field=field)
     if longest is not None and len(value) > longest:
         raise InvalidInput(
             f"must be at most {longest} characters long (got {len(value)})", field=field
@@ -253,16 +270,32 @@ def check_text(value: object, field: str, longest: int | None = None) -> str:
 
 
 def check_id(value: object, field: str = "terminal_id") -> str:
-    """A terminal id or idempotency key: :func:`check_text` and :data:`MAX_ID_LENGTH`."""
+    """A terminal id: :func:`check_text` (so not whitespace only) and :data:`MAX_ID_LENGTH`."""
     return check_text(value, field, MAX_ID_LENGTH)
 
 
+def check_key(value: object, field: str = "idempotency_key") -> str:
+    """An idempotency key: as :func:`check_id`, but whitespace alone is a key like any other.
+
+    A key is an opaque token the caller's messaging made (a message id, a hash),
+    compared exactly and never shown as a name: whitespace in it is no sign of a
+    form left blank. (It also keeps the batch path's inlined check, see
+    :func:`storable`, the whole rule for keys.)
+    """
+    return check_text(value, field, MAX_ID_LENGTH, blank=True)
+
+
 def storable(value: object) -> bool:
-    """Whether :func:`check_id` would accept ``value`` (without raising)."""
+    """Whether :func:`check_key` would accept ``value`` (without raising): a store can hold it.
+
+    A terminal id of whitespace alone is storable but refused by :func:`check_id`;
+    no store holds one, since creation checks ids with it, so looking one up finds
+    nothing and the lookup's own ``check_id`` refuses it.
+    """
     if type(value) is str and value and len(value) <= MAX_ID_LENGTH and value.isascii():
         return "\x00" not in value  # the common case, without an exception handler
     try:
-        check_id(value, "value")
+        check_key(value, "value")
     except InvalidInput:
         return False
     return True

@@ -18,6 +18,7 @@ from posflow.store._base import (
     StaleRead,
     Write,
     check_id,
+    check_key,
     check_text,
     storable,
 )
@@ -80,6 +81,7 @@ class _BulkFires(_ServiceBase):
         """
         if ctx is None:
             ctx = Context()
+        check_text(ctx.actor, "actor")  # once: a command's own actor is checked with it
         for batch in _batches(commands, batch_size, errors):
             yield from self._retrying(lambda b=batch: self._fire_batch(b, ctx, errors))  # type: ignore[misc]
 
@@ -116,6 +118,7 @@ class _BulkFires(_ServiceBase):
         # passed one by one through a generator
         if ctx is None:
             ctx = Context()
+        check_text(ctx.actor, "actor")  # once: a command's own actor is checked with it
         results: list[Outcome | CommandFailed] = []
         for batch in _batches(commands, batch_size, errors):
             results += self._retrying(lambda b=batch: self._fire_batch(b, ctx, errors))  # type: ignore[misc]
@@ -171,7 +174,9 @@ class _BulkFires(_ServiceBase):
                 tid = c.terminal_id
                 key = c.idempotency_key
                 pair = None
-                # storable(), its common case inlined: twice per command
+                # storable(), its common case inlined: twice per command. An id of
+                # whitespace alone passes it (a key may be one): no store holds such
+                # an id, so it is not loaded, and check_id refuses it below
                 if (
                     tid.__class__ is str and 0 < len(tid) <= MAX_ID_LENGTH and tid.isascii()
                     and "\x00" not in tid
@@ -249,7 +254,7 @@ class _BulkFires(_ServiceBase):
                                 results.append(_duplicate_in(w, prior, ctx))
                                 continue
                     elif key is not None:  # a key no store can hold: this raises
-                        check_id(key, "idempotency_key")
+                        check_key(key)
                     payload: Mapping[str, Any] | None = masks
                     if command.payload is None and command.actor is None:
                         c_ctx = ctx

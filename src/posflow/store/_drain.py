@@ -48,6 +48,7 @@ class _Drains(_ServiceBase):
             raise InvalidInput("must be at least 1", field="batch_size")
         if ctx is None:
             ctx = Context()
+        check_text(ctx.actor, "actor")
         prefix = f"{run_id}:"
         fired = refused = batches = 0
         codes: dict[str, int] = {}

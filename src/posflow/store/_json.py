@@ -6,7 +6,9 @@ Values already known to be plain JSON (see :func:`~posflow._mask.plain_json`)
 are written by pydantic-core's encoder, which is faster still (see
 :func:`encode_plain`). Only JSON values are accepted in terminal data (so it
 reads back equal); history payloads and changes are encoded leniently (dates as
-ISO text, other objects as their text).
+ISO text, other objects as their text). Text holding a surrogate pair is refused
+everywhere (see :func:`refuse_surrogate_pairs`): JSON cannot keep it apart from
+the character the pair encodes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import json.scanner
+import re
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -62,14 +65,55 @@ def _encoder(default: Callable[[Any], Any]) -> Callable[[Any], str]:
 _encode_strict = _encoder(_refuse)
 _encode_lenient = _encoder(_lenient)
 
+_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+
+
+def _paired(value: Any, where: str) -> str | None:
+    """Where in ``value`` text (a key or a value) holds a surrogate pair, or ``None``."""
+    if isinstance(value, str):
+        return where if _SURROGATE_PAIR.search(value) else None
+    found: str | None = None
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            found = _paired(k, f"a key of {where}") or _paired(v, f"{where}[{k!r}]")
+            if found:
+                break
+    elif isinstance(value, list | tuple | set | frozenset):
+        for i, v in enumerate(value):
+            found = _paired(v, f"{where}[{i}]")
+            if found:
+                break
+    return found
+
+
+def refuse_surrogate_pairs(text: str, value: Any, where: str) -> str:
+    r"""``text``, the JSON of ``value``; ``ValueError`` if ``value`` holds a surrogate pair.
+
+    The ASCII JSON of a high surrogate followed by a low one (``"\ud83d\ude00"``
+    as two code points) is the same text as that of the one character they
+    encode (``"😀"``), which is what reading it back gives: the value would come
+    back altered. A lone surrogate reads back as it was, and is kept. Both write
+    ``\ud8..`` to ``\udf..`` escapes, so only a text holding one is looked through.
+    """
+    if "\\ud" in text:
+        found = _paired(value, where)
+        if found is not None:
+            raise ValueError(
+                f"{found} holds a surrogate pair (two code points from U+D800 to "
+                "U+DFFF), which JSON would read back as one other character"
+            )
+    return text
+
 
 _serialize = SchemaSerializer(
-    core_schema.dict_schema(core_schema.str_schema(), core_schema.any_schema())
+    core_schema.dict_schema(core_schema.any_schema(), core_schema.any_schema())
 ).to_json
-"""pydantic-core's JSON encoder for a mapping of text keys, built once.
+"""pydantic-core's JSON encoder for a mapping, built once.
 
 ``pydantic_core.to_json`` writes the same text, but sets up its encoder on every
-call: about 400 instructions more for the small mappings a fire stores.
+call: about 400 instructions more for the small mappings a fire stores. The keys
+are of any schema, not ``str_schema()``: with that one, a key holding a
+surrogate is written as U+FFFD replacement characters where it should fail.
 """
 
 PlainEncoder = Callable[[dict[str, Any]], str]
@@ -85,8 +129,10 @@ def encode_plain(value: dict[str, Any]) -> str:
     ``bool``, ``None``, with ``str`` keys; see :func:`~posflow._mask.plain_json`):
     it would write a datetime, a set or a UUID as text where this store refuses
     them, and NaN or infinity as bare words where JSON has none. A nesting deeper
-    than it goes, or a lone surrogate, is left to ``_encode_strict``, which
-    writes or refuses it as it always has.
+    than it goes, or a surrogate (which :func:`~posflow._mask.plain_json` does
+    not take for plain), is left to ``_encode_strict``, which writes or refuses
+    it as it always has; text with a surrogate pair raises ``ValueError`` (see
+    :func:`refuse_surrogate_pairs`).
 
     The text is ASCII, as the json module's always was, with non-ASCII text as
     ``\u`` escapes: UTF-8 text would read back equal, but a PostgreSQL connection
@@ -100,8 +146,8 @@ def encode_plain(value: dict[str, Any]) -> str:
     """
     try:
         return _serialize(value, ensure_ascii=True).decode()
-    except PydanticSerializationError:  # too deep, a lone surrogate: the json module decides
-        return _encode_strict(value)
+    except PydanticSerializationError:  # too deep, a surrogate: the json module decides
+        return refuse_surrogate_pairs(_encode_strict(value), value, "value")
 
 
 def encode_plain_utf8(value: dict[str, Any]) -> str:
@@ -115,8 +161,8 @@ def encode_plain_utf8(value: dict[str, Any]) -> str:
     """
     try:
         return _serialize(value).decode()
-    except PydanticSerializationError:  # too deep, a lone surrogate: the json module decides
-        return _encode_strict(value)
+    except PydanticSerializationError:  # too deep, a surrogate: the json module decides
+        return refuse_surrogate_pairs(_encode_strict(value), value, "value")
 
 
 def _no_constant(word: str) -> Any:
@@ -174,7 +220,7 @@ def encode_data(
     try:
         if plain_json(value):
             return plain(value)
-        return _encode_strict(value)
+        return refuse_surrogate_pairs(_encode_strict(value), value, "data")
     except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidInput(
             f"terminal {terminal_id!r}: data must hold only JSON values "
@@ -186,7 +232,9 @@ def encode_data(
 def encode_audit(value: Any, plain: PlainEncoder = encode_plain) -> str:
     """A history payload or changes as JSON; dates become ISO text, other objects their text.
 
-    ``plain`` writes plain JSON values (see :func:`encode_plain_utf8`).
+    ``plain`` writes plain JSON values (see :func:`encode_plain_utf8`). Text holding
+    a surrogate pair is refused with ``InvalidInput``, as it could not read back as
+    it was (see :func:`refuse_surrogate_pairs`).
     """
     if not value:
         return "{}"
@@ -195,11 +243,13 @@ def encode_audit(value: Any, plain: PlainEncoder = encode_plain) -> str:
     try:
         if plain_json(value):
             return plain(value)
-        return _encode_strict(value)
+        text = _encode_strict(value)
     except (TypeError, ValueError, RecursionError):
-        pass
+        text = None
     try:
-        return _encode_lenient(value)
+        if text is None:
+            text = _encode_lenient(value)
+        return refuse_surrogate_pairs(text, value, "value")
     except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidInput(f"cannot be stored as JSON: {exc}", field="payload") from None
 

@@ -10,7 +10,7 @@ from types import TracebackType
 from posflow._history import HistoryRecord
 from posflow._reasons import Reason
 from posflow._terminal import Terminal
-from posflow.errors import ConcurrencyConflict, TerminalExists, TerminalNotFound
+from posflow.errors import ConcurrencyConflict, SchemaMismatch, TerminalExists, TerminalNotFound
 from posflow.store._base import SCHEMA_VERSION, Loaded, Prior, Write, check_id
 from posflow.store._records import with_seq
 
@@ -35,6 +35,9 @@ class MemoryStore:
     the process ends. Transactions are serialised by a re-entrant lock, so a
     transaction opened inside another one in the same thread sees the outer
     one's reads go stale, exactly as a second writer would make them.
+
+    A new store is ready for use, as if ``create_schema()`` had been called;
+    after :meth:`drop_schema` it behaves as a SQL store without tables does.
     """
 
     def __init__(self) -> None:
@@ -42,21 +45,47 @@ class MemoryStore:
         self._history: dict[str, list[HistoryRecord]] = {}
         self._keys: dict[tuple[str, str], Prior] = {}
         self._lock = threading.RLock()
+        self._has_schema = True
 
     def __repr__(self) -> str:
+        if not self._has_schema:
+            return "<MemoryStore: no schema>"
         return f"<MemoryStore: {len(self._rows)} terminals>"
 
-    # -- schema (nothing to create; kept for the Store protocol) -------------------------
+    # -- schema: only present or dropped, as a SQL store's tables are -------------------
 
     def create_schema(self) -> None:
-        """Nothing to create: memory needs no schema."""
+        """Make a dropped store usable again, empty (idempotent: a store in use is left as is)."""
+        with self._lock:
+            self._has_schema = True
 
     def upgrade_schema(self) -> None:
-        """Nothing to upgrade: memory needs no schema."""
+        """As :meth:`create_schema`: memory has only the current version, nothing to migrate."""
+        self.create_schema()
 
-    def schema_version(self) -> int:
-        """Always the current version."""
-        return SCHEMA_VERSION
+    def schema_version(self) -> int | None:
+        """The current version; ``None`` after :meth:`drop_schema`, until ``create_schema()``."""
+        return SCHEMA_VERSION if self._has_schema else None
+
+    def drop_schema(self) -> None:
+        """Forget every terminal, history record and idempotency key. Irreversible.
+
+        As on a SQL store whose tables were dropped, every read and transaction
+        then raises :class:`~posflow.errors.SchemaMismatch` until
+        :meth:`create_schema` (or :meth:`upgrade_schema`) makes the store usable
+        again, empty. Dropping twice is not an error. A transaction already open
+        finishes first (it holds the store's lock).
+        """
+        with self._lock:
+            self._rows = {}
+            self._history = {}
+            self._keys = {}
+            self._has_schema = False
+
+    def _check_schema(self) -> None:
+        """``SchemaMismatch`` after :meth:`drop_schema`, as a SQL store without tables gives."""
+        if not self._has_schema:
+            raise SchemaMismatch(found=None, expected=SCHEMA_VERSION)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -64,7 +93,13 @@ class MemoryStore:
     # -- transactions ------------------------------------------------------------------
 
     def transaction(self) -> _MemoryTx:
-        """A write transaction; changes are applied only when the block ends without error."""
+        """A write transaction; changes are applied only when the block ends without error.
+
+        Raises:
+            SchemaMismatch: after :meth:`drop_schema` (here, and again on entering
+                the block, should a drop come in between).
+        """
+        self._check_schema()
         return _MemoryTx(self)
 
     # -- reads -------------------------------------------------------------------------
@@ -79,12 +114,14 @@ class MemoryStore:
         """The stored terminal; ``TerminalNotFound`` if there is none."""
         check_id(terminal_id)  # the same refusals as the SQL store
         with self._lock:
+            self._check_schema()
             return self._row(terminal_id).terminal
 
     def history(self, terminal_id: str) -> list[HistoryRecord]:
         """The terminal's history in order; ``TerminalNotFound`` for an unknown terminal."""
         check_id(terminal_id)  # the same refusals as the SQL store
         with self._lock:
+            self._check_schema()
             self._row(terminal_id)
             return list(self._history.get(terminal_id, ()))
 
@@ -92,6 +129,7 @@ class MemoryStore:
         """The terminal, its stored history length and its history, read together."""
         check_id(terminal_id)  # the same refusals as the SQL store
         with self._lock:
+            self._check_schema()
             row = self._row(terminal_id)
             return row.terminal, row.seq, list(self._history.get(terminal_id, ()))
 
@@ -99,6 +137,7 @@ class MemoryStore:
         """How many terminals are in each state."""
         out: dict[str, int] = {}
         with self._lock:
+            self._check_schema()
             for row in self._rows.values():
                 state = row.terminal.state
                 out[state] = out.get(state, 0) + 1
@@ -109,6 +148,7 @@ class MemoryStore:
     ) -> list[tuple[Terminal, int, list[HistoryRecord]]]:
         """Up to ``limit`` terminals with ids after ``after``, in id order, with history."""
         with self._lock:
+            self._check_schema()
             ids = sorted(i for i in self._rows if after is None or i > after)[:limit]
             return [
                 (self._rows[i].terminal, self._rows[i].seq, list(self._history.get(i, ())))
@@ -127,7 +167,11 @@ class _MemoryTx:
         self._writes: list[Write] = []
 
     def __enter__(self) -> _MemoryTx:
-        self._store._lock.acquire()
+        store = self._store
+        store._lock.acquire()
+        if not store._has_schema:  # dropped since transaction() was called
+            store._lock.release()
+            raise SchemaMismatch(found=None, expected=SCHEMA_VERSION)
         return self
 
     def __exit__(
@@ -144,6 +188,8 @@ class _MemoryTx:
 
     def _commit(self) -> None:
         store = self._store
+        # dropped inside this transaction, by its own thread: nothing to write into
+        store._check_schema()
         now = dt.datetime.now(dt.UTC)
         # check everything first, so that a conflict leaves nothing half-applied
         seen: set[str] = set()
@@ -178,7 +224,13 @@ class _MemoryTx:
                     store._keys[tid, rec.idempotency_key] = Prior(rec, reasons)
 
     def insert(self, terminals: Sequence[Terminal], data: Sequence[object]) -> None:
-        """Add new terminals at commit; ``TerminalExists`` then if one is already stored."""
+        """Add new terminals at commit; ``TerminalExists`` then if one is already stored.
+
+        An id no store may hold (see :func:`~posflow.store._base.check_id`) is
+        ``InvalidInput`` at once, as in the SQL store.
+        """
+        for t in terminals:
+            check_id(t.id)
         self._inserts.extend(terminals)
 
     def load(self, terminal_id: str, key: str | None) -> tuple[Loaded, Prior | None]:

@@ -15,7 +15,7 @@ from posflow._lifecycle import Lifecycle
 from posflow._outcome import Outcome, Verdict
 from posflow._terminal import Terminal
 from posflow.errors import TerminalExists
-from posflow.store._base import Store, Write, check_id, check_text
+from posflow.store._base import Store, Write, check_id, check_key, check_text
 from posflow.store._bulk import _BulkFires
 from posflow.store._drain import _Drains
 from posflow.store._servicebase import _duplicate, _row
@@ -75,7 +75,8 @@ class TerminalService(_BulkFires, _Drains, _Verifies):
 
         Raises:
             TerminalExists: the id is taken.
-            InvalidInput: the id is not usable or the data cannot be stored.
+            InvalidInput: the id is not usable (empty, whitespace only, too long, ...)
+                or the data cannot be stored.
         """
         check_id(terminal_id)
         t = self._lifecycle.new_terminal(terminal_id, data)
@@ -90,6 +91,8 @@ class TerminalService(_BulkFires, _Drains, _Verifies):
 
         Raises:
             TerminalExists: an id is taken (its batch is not stored; earlier batches are).
+            InvalidInput: an id is not usable (empty, whitespace only, too long, ...)
+                or data cannot be stored; its batch is not stored, earlier batches are.
         """
         count = 0
         batch: list[Terminal] = []
@@ -139,7 +142,7 @@ class TerminalService(_BulkFires, _Drains, _Verifies):
         check_id(terminal_id)
         check_text(event, "event")
         if idempotency_key is not None:
-            check_id(idempotency_key, "idempotency_key")
+            check_key(idempotency_key)
         if ctx is None:
             ctx = Context()
         check_text(ctx.actor, "actor")

@@ -227,7 +227,12 @@ class _SchemaManagement:
         self._ddl(steps)
 
     def drop_schema(self) -> None:
-        """Drop posflow's tables (and the PostgreSQL schema given at construction). Irreversible."""
+        """Drop posflow's tables (and the PostgreSQL schema given at construction). Irreversible.
+
+        Every read and transaction then raises ``SchemaMismatch`` until
+        :meth:`create_schema` (or :meth:`upgrade_schema`) makes the tables again,
+        empty. Dropping twice is not an error.
+        """
         with self._unit_of_work() as cur:
             if self._schema is not None and not self._sqlite:
                 cur.execute(f'DROP SCHEMA IF EXISTS "{self._schema}" CASCADE')

@@ -18,7 +18,7 @@ from posflow.errors import (
     ConcurrencyConflict,
     TerminalExists,
 )
-from posflow.store._base import KeyTaken, Loaded, StaleRead, Write
+from posflow.store._base import KeyTaken, Loaded, StaleRead, Write, check_id
 from posflow.store._json import check_keys
 from posflow.store._sqlconn import _rollback
 from posflow.store._sqlreads import _TxReads
@@ -139,7 +139,13 @@ class _SQLTx(_TxReads):
             s._release(conn, failure)
 
     def insert(self, terminals: Sequence[Terminal], data: Sequence[object]) -> None:
-        """Add new terminals; ``TerminalExists`` names one that is already stored."""
+        """Add new terminals; ``TerminalExists`` names one that is already stored.
+
+        An id no store may hold (see :func:`~posflow.store._base.check_id`) is
+        ``InvalidInput``, before anything is sent to the database.
+        """
+        for t in terminals:
+            check_id(t.id)
         if self._reading:
             self._lock()
         s = self._s
