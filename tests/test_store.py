@@ -380,6 +380,25 @@ class TestFireMany:
             svc.fire_many(commands, CTX, batch_size=2)
         assert svc.counts() == {"b": 2, "a": 1}  # the first batch committed, the second did not
 
+    def test_one_key_at_several_terminals_of_a_batch_is_each_terminals_own(
+        self, svc: TerminalService
+    ) -> None:
+        svc.create_many([("T1", None), ("T2", None)])
+        outs = svc.fire_many(
+            [
+                Command("T1", "tick", idempotency_key="k"),
+                Command("T2", "tick", idempotency_key="k"),
+                Command("T1", "tick", idempotency_key="k"),
+                Command("T2", "tick", idempotency_key="k2"),
+                Command("T2", "tick", idempotency_key="k"),
+            ],
+            CTX,
+        )
+        assert [isinstance(o, DuplicateOutcome) for o in outs] == [False, False, True, False, True]
+        assert (svc.get("T1").data["n"], svc.get("T2").data["n"]) == (1, 2)
+        assert outs[2].record == outs[0].record
+        assert outs[4].record == outs[1].record
+
     def test_keys_deduplicate_within_and_across_batches(self, svc: TerminalService) -> None:
         svc.create("T1")
         svc.fire("T1", "tick", CTX, idempotency_key="k0")
@@ -807,6 +826,16 @@ steps = st.lists(
     max_size=12,
 )
 
+fleet_steps = st.lists(
+    st.tuples(
+        st.integers(0, 2),
+        st.sampled_from(EVENTS),
+        st.booleans(),
+        st.sampled_from([None, "k1", "k2"]),
+    ),
+    max_size=14,
+)
+
 
 class TestProperties:
     @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=30)
@@ -851,6 +880,37 @@ class TestProperties:
         assert len(history) == expected_log
         assert SMALL.replay(history, terminal_id=terminal_id).state == stored.state
         assert svc.verify(terminal_id) is None
+
+    @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=30)
+    @given(seq=fleet_steps, batch=st.integers(1, 6))
+    def test_a_key_in_a_batch_is_its_terminals_own(
+        self, store: Store, seq: list[tuple[int, str, bool, str | None]], batch: int
+    ) -> None:
+        # one key at several terminals, and terminals met more than once in a batch:
+        # each terminal's keys deduplicate its own commands only, as single fires do
+        svc = TerminalService(SMALL, store)
+        ids = [tid() for _ in range(3)]
+        svc.create_many((i, {"n": 0}) for i in ids)
+        bare = {i: SMALL.new_terminal(i, {"n": 0}) for i in ids}
+        used: dict[tuple[str, str], posflow.Outcome] = {}
+        expected: list[tuple[bool, tuple[str, ...]]] = []
+        for n, event, block, key in seq:
+            t = ids[n]
+            if key is not None and (t, key) in used:
+                expected.append((True, used[(t, key)].codes))
+                continue
+            out = SMALL.fire(bare[t], event, Context({"block": block}))
+            bare[t] = out.terminal
+            expected.append((False, out.codes))
+            if key is not None:
+                used[(t, key)] = out
+        commands = [Command(ids[n], e, {"block": b}, idempotency_key=k) for n, e, b, k in seq]
+        outs = svc.fire_many(commands, CTX, batch_size=batch)
+        assert [(isinstance(o, DuplicateOutcome), o.codes) for o in outs] == expected
+        for i in ids:
+            stored = svc.get(i)
+            assert (stored.version, dict(stored.data)) == (bare[i].version, dict(bare[i].data))
+            assert svc.verify(i) is None
 
 
 # -- the default lifecycle, with real refusals --------------------------------------------------

@@ -166,30 +166,25 @@ class _BulkFires(_ServiceBase):
         record_refusals = self._record_refusals
         shared = ctx.payload
         with self._store.transaction() as tx:
-            # ids and keys no store can hold are left out here and refused one by one below
+            # ids no store can hold are left out here and refused one by one below
             ids: set[str] = set()
-            # each command's (terminal_id, key), when it has a key and both can be stored
-            pair_of: list[tuple[str, str] | None] = []
+            # the terminals with more than one command in the batch: only their keys
+            # can meet again in it (a key is one terminal's), so only theirs are kept
+            # in `seen` below
+            repeated: set[str] = set()
             for c in batch:
                 tid = c.terminal_id
-                key = c.idempotency_key
-                pair = None
-                # storable(), its common case inlined: twice per command. An id of
-                # whitespace alone passes it (a key may be one): no store holds such
-                # an id, so it is not loaded, and check_id refuses it below
+                # storable(), its common case inlined. An id of whitespace alone passes
+                # it (a key may be one): no store holds such an id, so it is not
+                # loaded, and check_id refuses it below
                 if (
                     tid.__class__ is str and 0 < len(tid) <= MAX_ID_LENGTH and tid.isascii()
                     and "\x00" not in tid
                 ) or storable(tid):  # fmt: skip
-                    ids.add(tid)
-                    if key is not None and (
-                        (
-                            key.__class__ is str and 0 < len(key) <= MAX_ID_LENGTH
-                            and key.isascii() and "\x00" not in key
-                        ) or storable(key)
-                    ):  # fmt: skip
-                        pair = (tid, key)
-                pair_of.append(pair)
+                    if tid in ids:
+                        repeated.add(tid)
+                    else:
+                        ids.add(tid)
             loaded = tx.load_many(ids)
             defer = None if look_up else getattr(tx, "defer_key_lookups", None)
             priors: dict[tuple[str, str], Prior] | None
@@ -198,7 +193,7 @@ class _BulkFires(_ServiceBase):
                 # up here only for a command that writes no row (see `unlooked` below)
                 priors = None
             else:
-                pairs = {pair for pair in pair_of if pair is not None and pair[0] in loaded}
+                pairs = _stored_pairs(batch, loaded)
                 priors = tx.find_keys(pairs) if pairs else {}
             masks = masked_payload(shared)
             encode_record = tx.encode_record
@@ -214,13 +209,15 @@ class _BulkFires(_ServiceBase):
             # per terminal, the write it builds up: current terminal, data, rows and
             # plain (its data reads back exactly as it is; a SQL store's loads are)
             work: dict[str, Write] = {}
+            # the outcome under each (terminal id, key) of a repeated terminal so far
             seen: dict[tuple[str, str], Outcome] = {}
             checked: set[str] = set()
-            for command, pair in zip(batch, pair_of, strict=True):
+            for command in batch:
                 # a key not looked up, once the command got past where it would have been:
                 # if the command then writes no row, the index cannot tell, so it is looked
                 # up after all, and a key used before answers as it would have
                 unlooked = None
+                pair = None
                 try:
                     tid = command.terminal_id
                     base = loaded.get(tid) if tid.__class__ is str else None
@@ -241,20 +238,28 @@ class _BulkFires(_ServiceBase):
                         w.rows = []
                         w.plain = True
                     key = command.idempotency_key
-                    if pair is not None:
-                        earlier = seen.get(pair)
-                        if earlier is not None:
-                            results.append(_again(earlier))
-                            continue
+                    if key is not None:
+                        # storable(), its common case inlined; a key no store can hold raises
+                        if not (
+                            (
+                                key.__class__ is str and 0 < len(key) <= MAX_ID_LENGTH
+                                and key.isascii() and "\x00" not in key
+                            ) or storable(key)
+                        ):  # fmt: skip
+                            check_key(key)
+                        if repeated and tid in repeated:
+                            pair = (tid, key)
+                            earlier = seen.get(pair)
+                            if earlier is not None:
+                                results.append(_again(earlier))
+                                continue
                         if priors is None:
-                            unlooked = pair
-                        else:
-                            prior = priors.get(pair) if priors else None
+                            unlooked = key
+                        elif priors:
+                            prior = priors.get((tid, key))
                             if prior is not None:
                                 results.append(_duplicate_in(w, prior, ctx))
                                 continue
-                    elif key is not None:  # a key no store can hold: this raises
-                        check_key(key)
                     payload: Mapping[str, Any] | None = masks
                     if command.payload is None and command.actor is None:
                         c_ctx = ctx
@@ -267,9 +272,7 @@ class _BulkFires(_ServiceBase):
                     # by keyword: a wrapped or subclassed lifecycle may take the key only so
                     out = fire(before, event, c_ctx, idempotency_key=key)
                     if out.reasons and not record_refusals:
-                        if unlooked is not None and (
-                            prior := tx.find_keys([unlooked]).get(unlooked)
-                        ):
+                        if unlooked is not None and (prior := _prior(tx, tid, unlooked)):
                             results.append(_duplicate_in(w, prior, ctx))
                             continue
                         results.append(out)
@@ -294,7 +297,7 @@ class _BulkFires(_ServiceBase):
                     if (
                         unlooked is not None
                         and w is not None  # set with unlooked: for the type checker
-                        and (prior := tx.find_keys([unlooked]).get(unlooked))
+                        and (prior := _prior(tx, tid, unlooked))
                     ):
                         results.append(_duplicate_in(w, prior, ctx))
                         continue
@@ -338,6 +341,24 @@ def _batches(commands: Iterable[Command], size: int, errors: str) -> Iterator[li
                     field="commands",
                 )
         yield batch
+
+
+def _stored_pairs(batch: Sequence[Command], loaded: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """Each ``(terminal_id, key)`` of the batch with a storable key, at a loaded terminal."""
+    pairs: set[tuple[str, str]] = set()
+    for c in batch:
+        tid = c.terminal_id
+        key = c.idempotency_key
+        if key is not None and tid.__class__ is str and tid in loaded and storable(key):
+            pairs.add((tid, key))
+    return pairs
+
+
+def _prior(tx: Any, terminal_id: str, key: str) -> Prior | None:
+    """The attempt recorded under ``key`` at the terminal, looked up on its own."""
+    pair = (terminal_id, key)
+    prior: Prior | None = tx.find_keys([pair]).get(pair)
+    return prior
 
 
 def _duplicate_in(w: Write, prior: Prior, ctx: Context) -> DuplicateOutcome:
