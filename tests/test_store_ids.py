@@ -142,6 +142,27 @@ class TestLookups:
         assert [o.ok for o in outs] == [True, False, True]
         assert svc.counts() == {"b": 2}
 
+    @pytest.mark.parametrize("fresh", [False, True], ids=["kept", "read"])
+    def test_a_batch_with_ids_no_store_can_hold_applies_the_rest(
+        self, svc: TerminalService, fresh: bool
+    ) -> None:
+        # the batch hands every text id to the store's load_many, which must leave out
+        # what no store holds (a NUL fails PostgreSQL's query for the whole batch);
+        # with fresh, a new service on the same store has kept nothing (SQLite)
+        svc.create_many([("T1", None), ("T2", None)])
+        if fresh:
+            svc.store.close()  # type: ignore[attr-defined]
+            svc = TerminalService(LC, svc.store)
+        unheld = ["T\x00X", "x" * 300, "\ud800", ""]
+        commands = [Command("T1", "go"), *(Command(u, "go") for u in unheld), Command("T2", "go")]
+        outs = svc.fire_many(commands, CTX, errors="return")
+        assert [o.ok for o in outs] == [True, False, False, False, False, True]
+        for failed in outs[1:-1]:
+            assert isinstance(failed, CommandFailed)
+            assert isinstance(failed.error, InvalidInput)
+            assert failed.error.field == "terminal_id"
+        assert svc.counts() == {"b": 2}
+
     @pytest.mark.parametrize("blank", SAMPLES)
     def test_a_batch_that_raises_rolls_back_at_a_blank_id(
         self, svc: TerminalService, blank: str

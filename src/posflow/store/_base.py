@@ -143,7 +143,11 @@ class StoreTx(Protocol):
         ...
 
     def load_many(self, ids: Collection[str]) -> dict[str, Loaded]:
-        """Read (and, where the database can, lock) several terminals; unknown ids are absent."""
+        """Read (and, where the database can, lock) several terminals; unknown ids are absent.
+
+        ``ids`` may hold text no store can hold (see :func:`storable`): no terminal
+        has such an id, so it is absent too, and must not fail the call.
+        """
         ...
 
     def find_keys(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], Prior]:

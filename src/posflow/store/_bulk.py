@@ -166,7 +166,10 @@ class _BulkFires(_ServiceBase):
         record_refusals = self._record_refusals
         shared = ctx.payload
         with self._store.transaction() as tx:
-            # ids no store can hold are left out here and refused one by one below
+            # the ids to load: those that are text. One no store can hold (NUL, too
+            # long, whitespace alone) is not stored, so it is not loaded (the store
+            # does not look for it), and check_id refuses it below, as it does an
+            # id that is no text at all
             ids: set[str] = set()
             # the terminals with more than one command in the batch: only their keys
             # can meet again in it (a key is one terminal's), so only theirs are kept
@@ -174,13 +177,7 @@ class _BulkFires(_ServiceBase):
             repeated: set[str] = set()
             for c in batch:
                 tid = c.terminal_id
-                # storable(), its common case inlined. An id of whitespace alone passes
-                # it (a key may be one): no store holds such an id, so it is not
-                # loaded, and check_id refuses it below
-                if (
-                    tid.__class__ is str and 0 < len(tid) <= MAX_ID_LENGTH and tid.isascii()
-                    and "\x00" not in tid
-                ) or storable(tid):  # fmt: skip
+                if tid.__class__ is str:
                     if tid in ids:
                         repeated.add(tid)
                     else:

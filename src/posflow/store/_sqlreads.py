@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from posflow._terminal import Terminal
 from posflow.errors import TerminalNotFound
-from posflow.store._base import Loaded, Prior, StaleRead
+from posflow.store._base import Loaded, Prior, StaleRead, storable
 from posflow.store._json import decode_reasons
 from posflow.store._sqlrows import _RowEncoding, _seq, record_from, terminal_from
 from posflow.store._sqlschema import T
@@ -126,6 +126,9 @@ class _TxReads(_RowEncoding):
             if not unread:
                 return out
             ids = unread
+        # text no store can hold is stored nowhere: it is absent, not looked for (a NUL
+        # would fail PostgreSQL's query for the whole batch)
+        ids = [tid for tid in ids if storable(tid)]
         try:
             for part in chunks(sorted(ids), _IN_CHUNK):
                 where, params = s._in("id", part)
