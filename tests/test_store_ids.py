@@ -15,17 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import posflow
-from posflow import Context, Lifecycle, State, Terminal, Transition
+from posflow import Context, Terminal
 from posflow.errors import InvalidInput, TerminalNotFound
 from posflow.store import Command, CommandFailed, Store, TerminalService
+from store_lifecycles import two_states
 from strategies import BLANKS
 
-LC = Lifecycle(
-    [State("a"), State("b", final=True)],
-    [Transition("go", "a", "b"), Transition("tick", "a", "=")],
-    "a",
-    name="ids",
-)
+LC = two_states("ids")
 CTX = Context(actor="tester")
 SAMPLES = ["   ", "\t", "\u3000", "\n \r\n", "\x1c", "\u2028\u00a0"]
 FIXTURE_HYPOTHESIS = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -14,16 +14,12 @@ from typing import Any
 
 import pytest
 
-from posflow import Context, Lifecycle, State, Transition
+from posflow import Context
 from posflow.errors import InvalidInput, SchemaMismatch, TerminalNotFound
 from posflow.store import SCHEMA_VERSION, Command, MemoryStore, Store, TerminalService
+from store_lifecycles import two_states
 
-LC = Lifecycle(
-    [State("a"), State("b", final=True)],
-    [Transition("go", "a", "b"), Transition("tick", "a", "=")],
-    "a",
-    name="schema",
-)
+LC = two_states("schema")
 CTX = Context(actor="tester")
 
 
