@@ -25,8 +25,7 @@ from posflow._history import HistoryRecord
 from posflow._outcome import _AN_OUTCOME, Outcome, Verdict
 from posflow._replay import replay_records
 from posflow._spec import Effect, State, Transition
-from posflow._terminal import Terminal, _TerminalSlots
-from posflow.errors import InvalidInput
+from posflow._terminal import Terminal, _TerminalSlots, terminal_id_of
 from posflow.guards import Guard, GuardRegistry, guard_name
 from posflow.guards._framework import reasons_for_exception
 
@@ -163,11 +162,8 @@ class Lifecycle:
             InvalidInput: naming ``terminal_id`` when it is not a non-empty string, or
                 is whitespace only; naming ``data`` when that is not a mapping.
         """
-        if not isinstance(terminal_id, str) or not terminal_id:
-            raise InvalidInput("a terminal id must be a non-empty string", field="terminal_id")
-        if terminal_id.isspace():
-            raise InvalidInput("a terminal id must not be whitespace only", field="terminal_id")
-        return Terminal(terminal_id, self.initial, 0, data)
+        # the Terminal's own check, naming this method's parameter
+        return Terminal(terminal_id_of(terminal_id, "terminal_id"), self.initial, 0, data)
 
     # -- the engine ------------------------------------------------------------------
 

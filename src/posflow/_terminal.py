@@ -49,21 +49,23 @@ def _freeze(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return _EMPTY if data is None else MappingProxyType(mapping_copy(data, "data"))
 
 
-def _id(terminal_id: str) -> str:
+def terminal_id_of(terminal_id: str, field: str = "id") -> str:
     """A terminal's id: text with a character other than whitespace (nothing is stripped).
 
     Only the class is checked beyond that: what a store can hold (length, NUL) is
-    the store's rule, checked where a terminal is stored.
+    the store's rule, checked where a terminal is stored. ``InvalidInput`` names
+    ``field`` otherwise.
     """
-    # a converter, as for the version: one call, and a class compare on the common path
+    # the Terminal's converter, as for the version: one call, and a class compare on
+    # the common path
     if terminal_id.__class__ is str and terminal_id and not terminal_id.isspace():
         return terminal_id
     if not isinstance(terminal_id, str):
-        raise InvalidInput(f"must be a string, got {type(terminal_id).__name__}", field="id")
+        raise InvalidInput(f"must be a string, got {type(terminal_id).__name__}", field=field)
     if not terminal_id:
-        raise InvalidInput("must be a non-empty string", field="id")
+        raise InvalidInput("must be a non-empty string", field=field)
     if terminal_id.isspace():
-        raise InvalidInput("must not be whitespace only", field="id")
+        raise InvalidInput("must not be whitespace only", field=field)
     return terminal_id
 
 
@@ -121,7 +123,7 @@ class Terminal(_TerminalSlots):
         InvalidInput: naming ``id``, ``version`` or ``data`` when one is not what it must be.
     """
 
-    id: str = attrs.field(converter=_id)
+    id: str = attrs.field(converter=terminal_id_of)
     state: str
     version: int = attrs.field(default=0, converter=_version)
     data: Mapping[str, Any] = attrs.field(default=_EMPTY, converter=_freeze, repr=_data_repr)

@@ -169,9 +169,11 @@ class _MemoryTx:
     def __enter__(self) -> _MemoryTx:
         store = self._store
         store._lock.acquire()
-        if not store._has_schema:  # dropped since transaction() was called
+        try:
+            store._check_schema()  # dropped since transaction() was called
+        except SchemaMismatch:
             store._lock.release()
-            raise SchemaMismatch(found=None, expected=SCHEMA_VERSION)
+            raise
         return self
 
     def __exit__(
