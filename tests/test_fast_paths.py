@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import itertools
+import pickle
 import weakref
 from typing import Any
 
@@ -23,6 +24,7 @@ from hypothesis import strategies as st
 import posflow
 from posflow import (
     Context,
+    FrozenClock,
     HistoryRecord,
     Lifecycle,
     State,
@@ -34,6 +36,7 @@ from posflow._history import build_record
 from strategies import GUARD_NAMES, OUTCOMES, POOL, TERMINAL_IDS, sensitive_items
 
 AT = dt.datetime(2026, 5, 4, 10, 30, tzinfo=dt.UTC)
+NOON = dt.datetime(2026, 5, 4, 12, 0, tzinfo=dt.UTC)
 
 _keys = st.sampled_from(["amount", "sn", "note", "phone", "password", "bank_account", "x"])
 # values shorter than any clear secret, so none can contain one
@@ -177,6 +180,47 @@ class TestTheTimeOfAnOutcome:
         ):
             outcome = _walk().fire(Terminal("T", "a"), "go", ctx)
             assert before <= outcome.at <= dt.datetime.now(dt.UTC)
+
+    def test_a_frozen_clock_is_read_as_it_stands_at_each_fire(self) -> None:
+        # fire reads the frozen clock's time itself: moving the clock moves the outcomes,
+        # whichever way the context was made
+        clock = FrozenClock(AT)
+        lc = _walk()
+        for ctx in (
+            Context(clock=clock),
+            attrs.evolve(Context(clock=clock, at=NOON), at=None),
+            copy.copy(Context(clock=clock)),
+            Context(clock=clock).with_payload(k=1),
+        ):
+            clock.set(AT)
+            assert ctx._frozen is clock
+            assert lc.fire(Terminal("T", "a"), "go", ctx).at == AT
+            later = clock.advance(minutes=5)
+            assert lc.fire(Terminal("T", "a"), "go", ctx).at == later
+
+    def test_a_frozen_clock_is_not_read_past_a_fixed_time_a_subclass_or_context(self) -> None:
+        class Stuck(FrozenClock):
+            def now(self) -> dt.datetime:
+                return NOON
+
+        class Noon(Context):
+            def now(self) -> dt.datetime:
+                return NOON
+
+        lc = _walk()
+        for ctx in (
+            Context(clock=FrozenClock(AT), at=NOON),
+            Context(clock=Stuck(AT)),
+            Noon(clock=FrozenClock(AT)),
+        ):
+            assert ctx._frozen is None
+            assert lc.fire(Terminal("T", "a"), "go", ctx).at == NOON
+
+    def test_an_unpickled_context_reads_its_own_copy_of_the_frozen_clock(self) -> None:
+        ctx = pickle.loads(pickle.dumps(Context(clock=FrozenClock(AT))))  # noqa: S301 - our own
+        assert ctx._frozen is ctx.clock
+        later = ctx.clock.advance(hours=1)
+        assert _walk().fire(Terminal("T", "a"), "go", ctx).at == later
 
 
 class TestTheRecordOfAnOutcome:

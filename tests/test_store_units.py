@@ -304,10 +304,22 @@ class TestPlainEncoding:
         def failing(value: Any, **options: Any) -> bytes:
             raise PydanticSerializationError("deeper than pydantic-core goes")
 
+        strict: list[object] = []
+        encode_strict = _json._encode_strict
+
+        def spied(value: Any) -> str:
+            strict.append(value)
+            return encode_strict(value)
+
         changes = {"batch": {"count": 1}}
         svc = _sales(tmp_path, changes)
+        store: Any = svc.store
+        # the hot paths call the store's serializer directly, the rest through encode_plain*
+        monkeypatch.setattr(store, "_plain_bytes", failing)
         monkeypatch.setattr(_json, "_serialize", failing)
+        monkeypatch.setattr(_json, "_encode_strict", spied)
         svc.fire_many([Command("T1", "go")])
+        assert changes in strict  # the changes, then the data, written by the json module
         assert svc.get("T1").data == changes
         assert svc.history("T1")[0].changes == changes
 
@@ -317,17 +329,25 @@ class TestPlainEncoding:
         changes = {"batch": {"count": 1}}
         svc = _sales(tmp_path, changes)
         store: Any = svc.store
-        calls: list[object] = []
+        fast: list[object] = []
+        general: list[object] = []
+        plain_bytes = store._plain_bytes
 
-        def once(value: Any) -> str:
-            calls.append(value)
-            if len(calls) == 1:
+        def once(value: Any) -> bytes:
+            fast.append(value)
+            if len(fast) == 1:
                 raise RecursionError("deeper than this interpreter goes")
+            return bytes(plain_bytes(value))
+
+        def encode_plain(value: Any) -> str:
+            general.append(value)
             return _json.encode_plain_utf8(value)
 
-        monkeypatch.setattr(store, "_encode_plain", once)
+        monkeypatch.setattr(store, "_plain_bytes", once)
+        monkeypatch.setattr(store, "_encode_plain", encode_plain)
         svc.fire_many([Command("T1", "go")])
-        assert len(calls) > 1  # the changes were encoded again, by the general path
+        assert fast[0] == changes
+        assert changes in general  # encoded again, by the general path
         assert svc.get("T1").data == changes
         assert svc.history("T1")[0].changes == changes
 

@@ -82,6 +82,7 @@ class _ContextSlots:
 
     __slots__ = (
         "__weakref__",
+        "_frozen",
         "_system_time",
         "actor",
         "at",
@@ -98,6 +99,10 @@ class _ContextSlots:
     # pickle. Every way of making a context sets it (Context.__new__, _subclass_new,
     # __attrs_post_init__, and unpickling).
     _system_time: bool
+    # Likewise: the FrozenClock whose time now() is (no fixed time, exactly a FrozenClock,
+    # exactly the Context class), else None, so that Lifecycle.fire reads its time
+    # without the two calls now() makes
+    _frozen: FrozenClock | None
 
 
 _new_slots = _ContextSlots
@@ -183,6 +188,7 @@ class Context(_ContextSlots):
             new.policy = policy
             new.at = at
             new._system_time = at is None and clock.__class__ is SystemClock
+            new._frozen = clock if at is None and clock.__class__ is FrozenClock else None
             new.__class__ = Context
             return cast(Context, new)
         # a subclass's own __new__ calling this one: as its class's would have
@@ -218,6 +224,7 @@ class Context(_ContextSlots):
         if at is not None and (at.__class__ is not dt.datetime or at.tzinfo is None):
             object.__setattr__(self, "at", aware(at, "at"))
         object.__setattr__(self, "_system_time", False)
+        object.__setattr__(self, "_frozen", None)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # the payload's read-only view cannot be pickled: a plain dict goes instead. The
@@ -270,8 +277,10 @@ def _context_of(
     payload = fields["payload"]
     if payload.__class__ is not MappingProxyType:
         object.__setattr__(made, "payload", MappingProxyType(payload) if payload else _EMPTY)
-    system = cls is Context and made.at is None and made.clock.__class__ is SystemClock
-    object.__setattr__(made, "_system_time", system)
+    own = cls is Context and made.at is None
+    clock = made.clock
+    object.__setattr__(made, "_system_time", own and clock.__class__ is SystemClock)
+    object.__setattr__(made, "_frozen", clock if own and clock.__class__ is FrozenClock else None)
     if extra:
         made.__dict__.update(extra)
     return made
@@ -287,6 +296,7 @@ def _subclass_new(cls: type[Context], *args: Any, **kwargs: Any) -> Context:
     """
     made = object.__new__(cls)
     object.__setattr__(made, "_system_time", False)
+    object.__setattr__(made, "_frozen", None)
     if cls.__init__ is object.__init__:
         fields = Context(*args, **kwargs)
         for name in ("payload", "actor", "clock", "ports", "policy", "at"):

@@ -321,6 +321,8 @@ class Lifecycle:
                 # the system clock as integer nanoseconds; Outcome.at makes the datetime
                 # SystemClock.now() would have given, only when it is read
                 out._at = _time_ns()
+            elif ctx._frozen is not None:
+                out._at = ctx._frozen._at  # FrozenClock.now(), read without the two calls
             else:
                 out._at = ctx.now()
             return out

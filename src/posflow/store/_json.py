@@ -14,6 +14,7 @@ the character the pair encodes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import json.scanner
 import re
@@ -115,6 +116,11 @@ call: about 400 instructions more for the small mappings a fire stores. The keys
 are of any schema, not ``str_schema()``: with that one, a key holding a
 surrogate is written as U+FFFD replacement characters where it should fail.
 """
+
+_serialize_ascii: Callable[[dict[str, Any]], bytes] = functools.partial(
+    _serialize, ensure_ascii=True
+)
+"""``_serialize`` writing ASCII text, as :func:`encode_plain` does (a C call, no Python frame)."""
 
 PlainEncoder = Callable[[dict[str, Any]], str]
 """An encoder of plain JSON values: :func:`encode_plain` or :func:`encode_plain_utf8`."""

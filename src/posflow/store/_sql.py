@@ -28,7 +28,7 @@ from posflow.errors import (
     TerminalNotFound,
 )
 from posflow.store._base import SCHEMA_VERSION, Loaded, check_id, is_seconds
-from posflow.store._json import encode_plain, encode_plain_utf8
+from posflow.store._json import _serialize, _serialize_ascii, encode_plain, encode_plain_utf8
 from posflow.store._sqlconn import (
     _close_all,
     _close_quietly,
@@ -162,6 +162,13 @@ class SQLStore(_SQLStatements, _SchemaManagement):
         self._dbapi = engine.dialect.dbapi
         self._sqlite = self.dialect == "sqlite"
         self._encode_plain = encode_plain_utf8 if self._sqlite else encode_plain
+        self._plain_bytes = _serialize if self._sqlite else _serialize_ascii
+        """``_encode_plain``'s first step, called directly on the hot paths: its JSON as bytes.
+
+        A C call where ``_encode_plain`` is a Python one around it. It raises
+        ``ValueError`` where ``_encode_plain`` falls back to the json module (a nesting
+        too deep, a surrogate), so a caller falls back to ``_encode_plain`` then.
+        """
         self._optimistic = bool(optimistic) and self._sqlite
         self._cache_terminals = cache_terminals
         # optimistic processes often share terminals: trust kept ones only when asked to

@@ -137,9 +137,10 @@ class _RowEncoding:
     def encode_plain_data(self, terminal: Terminal) -> object:
         """``encode_data(terminal)`` for data known to be plain JSON (see ``Write.plain``)."""
         try:
-            return self._s._encode_plain(terminal.data.copy())  # type: ignore[attr-defined]
+            return self._s._plain_bytes(terminal.data.copy()).decode()  # type: ignore[attr-defined]
         except (TypeError, ValueError, RecursionError):
-            return encode_data(terminal.id, terminal.data, self._s._encode_plain)  # raises
+            # pydantic-core's limits (see SQLStore._plain_bytes): encoded as any other data
+            return encode_data(terminal.id, terminal.data, self._s._encode_plain)
 
     def encode_record(self, record: HistoryRecord, seq: int, reasons: Sequence[Reason]) -> object:
         """A history row: the record at ``seq`` with its payload, reasons and changes as JSON."""
@@ -195,8 +196,8 @@ class _RowEncoding:
             elif raw.__class__ is dict and _plain_json(raw, True):  # unmasked_plain_json
                 # changes_json's common case, inlined: plain changes encoded as they are
                 try:
-                    changes_text = self._s._encode_plain(raw)
-                except (ValueError, RecursionError):  # the json module's limits: see there
+                    changes_text = self._s._plain_bytes(raw).decode()
+                except (ValueError, RecursionError):  # pydantic-core's limits: changes_json's way
                     changes_text, masked = changes_json(raw, self._s._encode_plain)
             else:
                 check_keys(out.previous.id, raw, "changes")  # they become the terminal's data
