@@ -39,8 +39,17 @@ SQLite runs with the store's own settings (WAL, ``synchronous=NORMAL``,
 ``wal_autocheckpoint=10000``) on both sides. PostgreSQL runs on the server
 named by ``--pg-url`` (or ``POSFLOW_BENCH_PG``), each measurement in a schema of
 its own, dropped afterwards. Figures are committed fires per second (median of ``--repeats``,
-default 5; the modes take turns, one measurement each per round); the ratios
-compare posflow with the raw floor measured in the same run.
+default 9; the modes take turns, one measurement each per round), printed with
+the slowest and fastest of the repeats; the ratios compare posflow with the raw
+floor measured in the same run. Nine rather than five: on a shared host,
+single batched SQLite runs of the same code were seen to differ by 15%, and
+the medians of five runs by 3 points of the ratio from one invocation to the next.
+
+The ratios depend on the run's length, not only on the code: the longer the
+run, the larger the tables and the more of SQLite's checkpoints fall inside
+it, so each raw row costs more while a posflow fire's own work stays the same.
+The default 5,000 fires is the hardest case for posflow; 20,000 fires gave
+about 58% for SQLite's batched ratio in a run where 5,000 gave about 52%.
 
 The cyclic garbage collector stays on while timing (it is part of what a fire
 costs), but every timed run starts after a ``gc.collect()``, as in
@@ -434,7 +443,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--fires", type=int, default=5000, help="fires per measurement")
     parser.add_argument("--terminals", type=int, default=500, help="terminals fired at")
     parser.add_argument("--batch", type=int, default=500, help="fires per batch transaction")
-    parser.add_argument("--repeats", type=int, default=5, help="measurements per figure")
+    parser.add_argument("--repeats", type=int, default=9, help="measurements per figure")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--quick", action="store_true", help="2,000 fires, one repeat")
@@ -452,6 +461,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         f"median of {args.repeats}"
     )
     rates: dict[tuple[str, str], float] = {}
+    spread: dict[tuple[str, str], tuple[float, float]] = {}
     skipped: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="posflow-bench-") as tmp:
         backends = choose_backends(args.backends.split(","), Path(tmp), args.pg_url, skipped)
@@ -465,11 +475,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                     samples[mode].append(measure(backend, mode, args.fires, terminals, args.batch))
             for mode in MODES:
                 rates[(backend.name, mode)] = statistics.median(samples[mode])
+                spread[(backend.name, mode)] = (min(samples[mode]), max(samples[mode]))
 
     print()
-    print(f"{'backend':<12}{'mode':<18}{'fires/s':>12}")
+    print(f"{'backend':<12}{'mode':<18}{'fires/s':>12}{'slowest':>12}{'fastest':>12}")
     for (backend, mode), rate in rates.items():
-        print(f"{backend:<12}{mode:<18}{rate:>12,.0f}")
+        low, high = spread[(backend, mode)]
+        print(f"{backend:<12}{mode:<18}{rate:>12,.0f}{low:>12,.0f}{high:>12,.0f}")
     for name, why in skipped.items():
         print(f"{name:<12}skipped: {why}")
     print()
@@ -482,7 +494,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         shown = f"{value:.0%}" if target < 1 else f"{value:,.0f}/s"
         print(f"goal {label:<40}{shown:>10}  {'met' if ok else 'NOT met'}")
     sys.stdout.flush()
-    return {"rates": rates, "ratios": table, "goals": met, "skipped": skipped}
+    return {"rates": rates, "spread": spread, "ratios": table, "goals": met, "skipped": skipped}
 
 
 if __name__ == "__main__":

@@ -32,10 +32,14 @@ def bench() -> Iterator[ModuleType]:
 def test_sqlite_run_measures_every_mode_and_prints_ratios_and_goals(
     bench: ModuleType, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    result = bench.main([*TINY, "--backends", "sqlite"])
+    result = bench.main([*TINY[:-1], "3", "--backends", "sqlite"])  # three repeats: a spread
     out = capsys.readouterr().out
     assert set(result["rates"]) == {("sqlite", mode) for mode in bench.MODES}
     assert all(rate > 0 for rate in result["rates"].values())
+    assert result["spread"].keys() == result["rates"].keys()
+    for key, (slowest, fastest) in result["spread"].items():
+        assert slowest <= result["rates"][key] <= fastest
+    assert "slowest" in out
     assert [label for _, label, _ in result["ratios"]] == [
         "fire_many / raw batch",
         "iter_fire_many / raw batch",

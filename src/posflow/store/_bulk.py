@@ -201,6 +201,7 @@ class _BulkFires(_ServiceBase):
             # is encoded and checked as any other (a datetime in it refused, not written
             # as text) and not taken for plain
             encode_plain_data = getattr(tx, "encode_plain_data", encode_data)
+            plain_bytes = getattr(tx, "plain_bytes", None)
             merged = self._lifecycle.__class__ is Lifecycle
             record_row = getattr(tx, "record_row", None)  # a store's fast path, when it has one
             # per terminal, the write it builds up: current terminal, data, rows and
@@ -286,7 +287,13 @@ class _BulkFires(_ServiceBase):
                         data = w.data
                         plain = w.plain
                     elif plain and w.plain and merged:  # plain changes merged into plain data
-                        data = encode_plain_data(after)
+                        # encode_plain_data(after)'s common case, inlined: the store's own
+                        # serializer, a C call; its limits (or a store without it) go the
+                        # long way, which decides as encode_data would
+                        try:
+                            data = plain_bytes(after.data.copy()).decode()  # type: ignore[attr-defined, misc]
+                        except (TypeError, ValueError, RecursionError):
+                            data = encode_plain_data(after)
                     else:
                         data = encode_data(after)
                         plain = False

@@ -8,7 +8,7 @@ row the transaction inserts.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -133,6 +133,16 @@ class _RowEncoding:
     def encode_data(self, terminal: Terminal) -> object:
         """The terminal's data as JSON text (see :func:`~posflow.store._json.encode_data`)."""
         return encode_data(terminal.id, terminal.data.copy(), self._s._encode_plain)  # type: ignore[attr-defined]
+
+    @property
+    def plain_bytes(self) -> Callable[[dict[str, Any]], bytes]:
+        """The store's serializer of plain JSON values to bytes (see ``SQLStore._plain_bytes``).
+
+        ``fire_many`` calls it for data known to be plain, where
+        :meth:`encode_plain_data` would be one Python call more; it raises
+        ``ValueError`` where that method falls back to the json module.
+        """
+        return self._s._plain_bytes
 
     def encode_plain_data(self, terminal: Terminal) -> object:
         """``encode_data(terminal)`` for data known to be plain JSON (see ``Write.plain``)."""
