@@ -794,6 +794,37 @@ class TestVerify:
         assert d is not None
         assert d.problems
 
+    def test_a_blank_id_stored_by_an_older_posflow_is_reported_and_refused(
+        self, sql_store: Any
+    ) -> None:
+        # posflow once stored ids of whitespace alone; it refuses them now
+        store = sql_store
+        svc = TerminalService(SMALL, store)
+        svc.create_many([("T1", None), ("T2", None)])
+        svc.fire("T1", "go", CTX)
+        svc.fire("T2", "go", CTX)
+        for table, column in (("history", "terminal_id"), ("terminals", "id")):
+            execute_behind(
+                store, f"UPDATE posflow_{table} SET {column} = ? WHERE {column} = ?", (" \t", "T1")
+            )
+        (d,) = svc.verify_all(page=1)  # verify_all goes on after it, and finds T2 sound
+        assert d.terminal_id == " \t"
+        assert d.stored is not None
+        assert d.stored.state == "b"
+        assert d.rebuilt is None
+        assert "whitespace only" in d.problems[0]
+        assert "another id" in d.problems[0]
+        assert svc.counts() == {"b": 2}
+        for call in (
+            lambda: svc.get(" \t"),
+            lambda: svc.history(" \t"),
+            lambda: svc.verify(" \t"),
+            lambda: svc.fire(" \t", "tick", CTX),
+        ):
+            with pytest.raises(InvalidInput, match="whitespace only"):
+                call()
+        assert svc.verify("T2") is None
+
     def test_corrupt_rows_are_typed_errors_and_verify_all_goes_on(self, sql_store: Any) -> None:
         store = sql_store
         svc = TerminalService(SMALL, store)

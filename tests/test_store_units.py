@@ -522,6 +522,25 @@ def _sales(tmp_path: Any, changes: dict[str, Any]) -> TerminalService:
     return svc
 
 
+def _guarded(guard: Any) -> Lifecycle:
+    """A lifecycle whose one event ``go`` (a to a) is under ``guard``."""
+    return Lifecycle(
+        ["a", State("b", final=True)],
+        [Transition("go", "a", "=", conditions=guard), Transition("end", "a", "b")],
+        "a",
+    )
+
+
+class _Shown:
+    """An object that is no JSON value: stored as its text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class TestSurrogatesStored:
     """Text holding surrogates is stored and read back as it was, or refused: never altered."""
 
@@ -562,6 +581,68 @@ class TestSurrogatesStored:
         for t in ("T1", "T2"):
             assert svc.get(t).data == {}
             assert svc.history(t) == []
+
+    @pytest.mark.parametrize(
+        "evidence",
+        [{"note": PAIR}, {"tags": [{PAIR: 1}]}, {"device": _Shown(PAIR)}, {"when": {PAIR}}],
+        ids=["text", "key", "object", "set"],
+    )
+    def test_a_refusal_whose_evidence_holds_a_pair_is_refused_not_altered(
+        self, tmp_path: Any, evidence: dict[str, Any]
+    ) -> None:
+        spec = posflow.default_catalogue()["guard.refused"]
+
+        def refuse(t: Any, c: Context) -> Any:
+            return (spec.reason(guard="g.pair", **evidence),)
+
+        lc = _guarded(refuse)
+        store = SQLStore(f"sqlite:///{tmp_path / 's.db'}")
+        store.create_schema()
+        svc = TerminalService(lc, store)
+        svc.create_many([("T1", None), ("T2", None)])
+        with pytest.raises(InvalidInput, match="surrogate pair") as caught:
+            svc.fire("T1", "go", Context())
+        assert caught.value.field == "reasons"
+        assert "'guard.refused'" in str(caught.value)
+        [failed] = svc.fire_many([Command("T2", "go")], errors="return")
+        assert isinstance(failed, CommandFailed)
+        assert isinstance(failed.error, InvalidInput)
+        assert svc.history("T1") == svc.history("T2") == []
+        # not recording refusals, nothing is encoded: the refusal is returned as decided
+        quiet = TerminalService(lc, store, record_refusals=False)
+        out = quiet.fire("T1", "go", Context())
+        assert out.reasons[0].params == spec.reason(**evidence).params
+        # a lone surrogate in evidence is stored and reads back as it was
+        lone = TerminalService(_guarded(lambda t, c: (spec.reason(note=self.LONE),)), store)
+        lone.fire("T1", "go", Context(), idempotency_key="k")
+        (record,) = lone.history("T1")
+        assert record.reasons == ("guard.refused",)
+        again = lone.fire("T1", "go", Context(), idempotency_key="k")  # read from the store
+        assert again.reasons[0].params == {"note": self.LONE}
+
+    def test_evidence_json_cannot_hold_is_refused_naming_the_reasons(self, tmp_path: Any) -> None:
+        spec = posflow.default_catalogue()["guard.refused"]
+        lc = _guarded(lambda t, c: (spec.reason(guard="g.key", shelf={(1, 2): "x"}),))
+        store = SQLStore(f"sqlite:///{tmp_path / 's.db'}")
+        store.create_schema()
+        svc = TerminalService(lc, store)
+        svc.create("T1")
+        with pytest.raises(InvalidInput, match="keys must be str") as caught:
+            svc.fire("T1", "go", Context())
+        assert caught.value.field == "reasons"
+        assert "'guard.refused'" in str(caught.value)
+        assert svc.history("T1") == []
+
+    def test_a_payload_object_whose_own_text_holds_a_pair_is_refused(self, tmp_path: Any) -> None:
+        svc = _sales(tmp_path, {"n": 1})
+        payload = {"device": _Shown(self.PAIR)}
+        with pytest.raises(InvalidInput, match="the text of a _Shown holds a surrogate pair"):
+            svc.fire("T1", "go", Context(payload))
+        assert svc.history("T1") == []
+        # the same object with text that reads back as it was is stored as that text
+        svc.fire("T1", "go", Context({"device": _Shown(self.LONE)}))
+        (record,) = svc.history("T1")
+        assert record.payload == {"device": self.LONE}
 
     def test_a_fire_storing_lone_surrogates_reads_back_as_it_was(self, tmp_path: Any) -> None:
         changes = {"note": self.LONE, self.LONE: {"n": 1}}

@@ -30,6 +30,8 @@ from posflow._reasons import Category, Reason
 from posflow._terminal import data_dict
 from posflow.errors import CorruptRecord, InvalidInput
 
+_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+
 
 def _refuse(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not a JSON value")
@@ -44,7 +46,13 @@ def _lenient(value: Any) -> Any:
         return dict(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", "backslashreplace")
-    return str(value)
+    text = str(value)
+    if _SURROGATE_PAIR.search(text):  # its JSON would read back as another character
+        raise ValueError(
+            f"the text of a {type(value).__name__} holds a surrogate pair (two code points "
+            "from U+D800 to U+DFFF), which JSON would read back as one other character"
+        )
+    return text
 
 
 def _encoder(default: Callable[[Any], Any]) -> Callable[[Any], str]:
@@ -65,8 +73,6 @@ def _encoder(default: Callable[[Any], Any]) -> Callable[[Any], str]:
 
 _encode_strict = _encoder(_refuse)
 _encode_lenient = _encoder(_lenient)
-
-_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 
 
 def _paired(value: Any, where: str) -> str | None:
@@ -261,8 +267,22 @@ def encode_audit(value: Any, plain: PlainEncoder = encode_plain) -> str:
 
 
 def encode_reasons(reasons: Sequence[Reason]) -> str:
-    """Reasons as JSON ``[[code, guard, retryable, params], ...]`` (params already masked)."""
-    return _encode_lenient([[r.code, r.guard, r.retryable, dict(r.params)] for r in reasons])
+    """Reasons as JSON ``[[code, guard, retryable, params], ...]`` (params already masked).
+
+    Evidence is encoded leniently, as payloads are (dates as ISO text, other
+    objects as their text). Evidence that cannot be stored as it is (text holding
+    a surrogate pair, a mapping that contains itself) raises ``InvalidInput``
+    naming the reason, rather than reading back as something else.
+    """
+    value = [[r.code, r.guard, r.retryable, dict(r.params)] for r in reasons]
+    try:
+        return refuse_surrogate_pairs(_encode_lenient(value), value, "evidence")
+    except (TypeError, ValueError, RecursionError) as exc:
+        codes = ", ".join(repr(r.code) for r in reasons)
+        raise InvalidInput(
+            f"the evidence of the reasons {codes} cannot be stored as JSON: {exc}",
+            field="reasons",
+        ) from None
 
 
 def decode_data(terminal_id: str, text: object) -> Mapping[str, Any]:

@@ -7,8 +7,8 @@ from typing import Any
 
 from posflow._history import HistoryRecord
 from posflow._mask import is_sensitive_key
-from posflow._terminal import Terminal
-from posflow.errors import CorruptRecord, ReplayError
+from posflow._terminal import Terminal, terminal_id_of
+from posflow.errors import CorruptRecord, InvalidInput, ReplayError
 from posflow.store._servicebase import _ServiceBase
 from posflow.store._values import Discrepancy
 
@@ -86,6 +86,18 @@ class _Verifies(_ServiceBase):
         self, terminal: Terminal, seq: int, records: Sequence[HistoryRecord]
     ) -> Discrepancy | None:
         tid = terminal.id
+        try:
+            terminal_id_of(tid, "id")
+        except InvalidInput as exc:  # stored by a posflow that took it: get and fire refuse it
+            return Discrepancy(
+                tid,
+                (
+                    f"the stored id is one posflow now refuses ({exc}): get and fire "
+                    "cannot reach this terminal until its rows are given another id",
+                ),
+                terminal,
+                None,
+            )
         problems: list[str] = []
         if seq != len(records):
             problems.append(f"stored history length {seq}, but {len(records)} records found")
