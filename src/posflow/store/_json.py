@@ -31,6 +31,10 @@ from posflow._terminal import data_dict
 from posflow.errors import CorruptRecord, InvalidInput
 
 _SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+_PAIRED = (
+    "holds a surrogate pair (two code points from U+D800 to U+DFFF), "
+    "which JSON would read back as one other character"
+)
 
 
 def _refuse(value: Any) -> Any:
@@ -48,10 +52,7 @@ def _lenient(value: Any) -> Any:
         return value.decode("utf-8", "backslashreplace")
     text = str(value)
     if _SURROGATE_PAIR.search(text):  # its JSON would read back as another character
-        raise ValueError(
-            f"the text of a {type(value).__name__} holds a surrogate pair (two code points "
-            "from U+D800 to U+DFFF), which JSON would read back as one other character"
-        )
+        raise ValueError(f"the text of a {type(value).__name__} {_PAIRED}")
     return text
 
 
@@ -105,10 +106,7 @@ def refuse_surrogate_pairs(text: str, value: Any, where: str) -> str:
     if "\\ud" in text:
         found = _paired(value, where)
         if found is not None:
-            raise ValueError(
-                f"{found} holds a surrogate pair (two code points from U+D800 to "
-                "U+DFFF), which JSON would read back as one other character"
-            )
+            raise ValueError(f"{found} {_PAIRED}")
     return text
 
 
@@ -271,8 +269,9 @@ def encode_reasons(reasons: Sequence[Reason]) -> str:
 
     Evidence is encoded leniently, as payloads are (dates as ISO text, other
     objects as their text). Evidence that cannot be stored as it is (text holding
-    a surrogate pair, a mapping that contains itself) raises ``InvalidInput``
-    naming the reason, rather than reading back as something else.
+    a surrogate pair, a key that JSON has no form for) raises ``InvalidInput``
+    naming the reasons, rather than reading back as something else or failing
+    inside the encoder.
     """
     value = [[r.code, r.guard, r.retryable, dict(r.params)] for r in reasons]
     try:
