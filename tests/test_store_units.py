@@ -512,14 +512,18 @@ class TestNonUtf8Postgres:
             engine.dispose()
 
 
-def _sales(tmp_path: Any, changes: dict[str, Any]) -> TerminalService:
-    """A service on SQLite whose one event's effect returns ``changes`` (the same dict)."""
-    lc = _changing(changes)
+def _on_sqlite(tmp_path: Any, lc: Lifecycle) -> TerminalService:
+    """A service of ``lc`` on a new SQLite file, with terminals T1 and T2 created."""
     store = SQLStore(f"sqlite:///{tmp_path / 's.db'}")
     store.create_schema()
     svc = TerminalService(lc, store)
     svc.create_many([("T1", None), ("T2", None)])
     return svc
+
+
+def _sales(tmp_path: Any, changes: dict[str, Any]) -> TerminalService:
+    """A service on SQLite whose one event's effect returns ``changes`` (the same dict)."""
+    return _on_sqlite(tmp_path, _changing(changes))
 
 
 def _guarded(guard: Any) -> Lifecycle:
@@ -596,10 +600,8 @@ class TestSurrogatesStored:
             return (spec.reason(guard="g.pair", **evidence),)
 
         lc = _guarded(refuse)
-        store = SQLStore(f"sqlite:///{tmp_path / 's.db'}")
-        store.create_schema()
-        svc = TerminalService(lc, store)
-        svc.create_many([("T1", None), ("T2", None)])
+        svc = _on_sqlite(tmp_path, lc)
+        store = svc.store
         with pytest.raises(InvalidInput, match="surrogate pair") as caught:
             svc.fire("T1", "go", Context())
         assert caught.value.field == "reasons"
@@ -622,11 +624,9 @@ class TestSurrogatesStored:
 
     def test_evidence_json_cannot_hold_is_refused_naming_the_reasons(self, tmp_path: Any) -> None:
         spec = posflow.default_catalogue()["guard.refused"]
-        lc = _guarded(lambda t, c: (spec.reason(guard="g.key", shelf={(1, 2): "x"}),))
-        store = SQLStore(f"sqlite:///{tmp_path / 's.db'}")
-        store.create_schema()
-        svc = TerminalService(lc, store)
-        svc.create("T1")
+        svc = _on_sqlite(
+            tmp_path, _guarded(lambda t, c: (spec.reason(guard="g.key", shelf={(1, 2): "x"}),))
+        )
         with pytest.raises(InvalidInput, match="keys must be str") as caught:
             svc.fire("T1", "go", Context())
         assert caught.value.field == "reasons"
